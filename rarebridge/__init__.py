@@ -1,0 +1,1 @@
+"""RareBridge: peer-delivered psychosocial support for people with rare diseases."""

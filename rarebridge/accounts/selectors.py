@@ -1,0 +1,160 @@
+"""Permission-checked reads about people. Views call these, never the ORM directly.
+
+``*_get_for_user`` raises Http404 when the person may not see the object at all and
+PermissionDenied when they may see it but not do what they asked (read-only access).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django_scopes import scopes_disabled
+
+from rarebridge.accounts.models import Invitation, PatientProfile, User
+from rarebridge.core.audit import audit_log
+from rarebridge.core.permissions import (
+    INVITABLE_ROLES,
+    PATIENT_REACH,
+    Perm,
+    Role,
+    role_has,
+    user_has_perm,
+)
+
+
+def _patient_filter(user: User, perm: Perm) -> Q | None:
+    """A filter for the patients ``user`` reaches with ``perm``; None when none."""
+    clauses = Q(pk__in=[])
+    found = False
+    for assignment in user.active_roles():
+        role = Role(assignment.role)
+        if not role_has(role, perm):
+            continue
+        reach = PATIENT_REACH.get(role)
+        if reach == "assigned":
+            clauses |= Q(
+                organisation_id=assignment.organisation_id,
+                assignments__counsellor=user,
+                assignments__ended_at__isnull=True,
+            )
+        elif reach == "site" and assignment.site_id:
+            clauses |= Q(site_id=assignment.site_id)
+        elif reach == "organisation":
+            clauses |= Q(organisation_id=assignment.organisation_id)
+        else:
+            continue
+        found = True
+    return clauses if found else None
+
+
+def patients_for_user(*, user: User, perm: Perm = Perm.PATIENT_VIEW) -> QuerySet[PatientProfile]:
+    flt = _patient_filter(user, perm)
+    if flt is None:
+        return PatientProfile.objects.none()
+    return (
+        PatientProfile.objects.filter(flt)
+        .distinct()
+        .select_related("user", "site", "country", "organisation")
+    )
+
+
+def patient_get_for_user(
+    *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, request: HttpRequest | None = None
+) -> PatientProfile:
+    """One patient's identifiable record. Every successful read is written to the audit log."""
+    patient = patients_for_user(user=user, perm=Perm.PATIENT_VIEW).filter(pk=id).first()
+    if patient is None:
+        raise Http404
+    if (
+        need != Perm.PATIENT_VIEW
+        and not patients_for_user(user=user, perm=need).filter(pk=id).exists()
+    ):
+        raise PermissionDenied
+    audit_log(
+        action="accounts.patient.viewed",
+        actor=user,
+        obj=patient,
+        payload={"need": str(need)},
+        request=request,
+    )
+    return patient
+
+
+def invitable_roles_for(user: User) -> set[Role]:
+    roles: set[Role] = set()
+    for assignment in user.active_roles():
+        roles |= INVITABLE_ROLES.get(Role(assignment.role), frozenset())
+    return roles
+
+
+def invitations_for_user(*, user: User) -> QuerySet[Invitation]:
+    if not user_has_perm(user, Perm.PEOPLE_INVITE):
+        return Invitation.objects.none()
+    return Invitation.objects.filter(organisation_id__in=user.organisation_ids).select_related(
+        "site", "invited_by"
+    )
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    from rarebridge.accounts.services import hash_token
+
+    # The token is the credential: whoever holds it may see its invitation, signed in or not.
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.filter(token_hash=hash_token(token))
+            .select_related("organisation", "site")
+            .first()
+        )
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def audit_entries_for_user(
+    *,
+    user: User,
+    person: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    date_from=None,
+    date_to=None,
+):
+    """Audit entries of the user's organisations, filtered; only roles with AUDIT_VIEW."""
+    from rarebridge.core.models import AuditEntry
+
+    if not user_has_perm(user, Perm.AUDIT_VIEW):
+        raise PermissionDenied
+    entries = AuditEntry.objects.filter(organisation_id__in=user.organisation_ids)
+    if person:
+        entries = entries.filter(actor_label__icontains=person)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if date_from:
+        entries = entries.filter(at__date__gte=date_from)
+    if date_to:
+        entries = entries.filter(at__date__lte=date_to)
+    return entries.order_by("-at", "-id")
+
+
+def sites_for_user(*, user: User):
+    from rarebridge.network.models import Site
+
+    return Site.objects.filter(organisation_id__in=user.organisation_ids).select_related(
+        "country", "organisation"
+    )
+
+
+def organisation_for_user(*, user: User):
+    """The person's first organisation (most people have exactly one)."""
+    from rarebridge.network.models import Organisation
+
+    ids = user.organisation_ids
+    if not ids:
+        raise PermissionDenied
+    return Organisation.objects.get(pk=ids[0])

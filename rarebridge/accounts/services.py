@@ -1,0 +1,275 @@
+"""Every write about people: invitations, preferences, roles. Each writes its audit entry."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import phonenumbers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from rarebridge.accounts.models import Invitation, PatientProfile, RoleAssignment, User
+from rarebridge.core.audit import audit_log
+from rarebridge.core.permissions import SITE_SCOPED_ROLES, Role
+from rarebridge.network.models import Organisation, Site
+
+INVITATION_VALID_DAYS = 14
+PREFERENCE_FIELDS = (
+    "full_name",
+    "preferred_name",
+    "language",
+    "time_zone",
+    "phone",
+    "text_size",
+    "high_contrast",
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_phone(raw: str, *, country_code: str | None = None) -> str:
+    """E.164 form of a phone number, or ValidationError with a message people understand."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, (country_code or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _(
+                "This does not look like a valid phone number. Please include the country code, for example +49 40 1234567."
+            ),
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def user_update_preferences(
+    *, user: User, by: User, request: HttpRequest | None = None, **changes
+) -> User:
+    unknown = set(changes) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a preference: {sorted(unknown)}")
+    if "phone" in changes:
+        country = None
+        if hasattr(user, "patient_profile"):
+            country = user.patient_profile.country_id
+        changes["phone"] = normalise_phone(changes["phone"], country_code=country)
+    changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+    for key, value in changed.items():
+        setattr(user, key, value)
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save(update_fields=list(changed) or None)
+        if changed:
+            audit_log(
+                action="accounts.preferences.changed",
+                actor=by,
+                obj=user,
+                organisation_id=(user.organisation_ids or [None])[0],
+                # Values of personal fields stay out of the log; their names are enough.
+                payload={"fields": sorted(changed)},
+                request=request,
+            )
+    return user
+
+
+def _next_patient_code(site: Site) -> str:
+    prefix = f"RB-{site.city[:3].upper()}-"
+    count = PatientProfile.objects.filter(site=site).count() + 1
+    code = f"{prefix}{count:04d}"
+    while PatientProfile.objects.filter(code=code).exists():
+        count += 1
+        code = f"{prefix}{count:04d}"
+    return code
+
+
+def role_assign(
+    *,
+    user: User,
+    role: Role,
+    organisation: Organisation,
+    site: Site | None,
+    by: User | None,
+    request: HttpRequest | None = None,
+) -> RoleAssignment:
+    if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
+        raise ValidationError(_("This role needs a site."), code="site_required")
+    if site is not None and site.organisation_id != organisation.pk:
+        raise ValidationError(_("The site belongs to another organisation."), code="site_mismatch")
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, organisation=organisation, site=site, defaults={"is_active": True}
+        )
+        if not assignment.is_active:
+            assignment.is_active = True
+            assignment.save(update_fields=["is_active", "updated_at"])
+        if (
+            role == Role.PATIENT
+            and site is not None
+            and not PatientProfile.objects.filter(user=user).exists()
+        ):
+            PatientProfile.objects.create(
+                user=user,
+                organisation=organisation,
+                site=site,
+                country=site.country,
+                code=_next_patient_code(site),
+            )
+        audit_log(
+            action="accounts.role.assigned",
+            actor=by,
+            obj=assignment,
+            organisation_id=organisation.pk,
+            payload={"role": str(role), "site": site.pk if site else None, "new": created},
+            request=request,
+        )
+    if hasattr(user, "_active_roles"):
+        del user._active_roles
+    return assignment
+
+
+def invitation_create(
+    *,
+    by: User,
+    organisation: Organisation,
+    role: Role,
+    email: str,
+    full_name: str,
+    language: str,
+    site: Site | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[Invitation, str]:
+    """Invite a person. Returns the invitation and the one-time token for the link."""
+    from rarebridge.accounts.selectors import invitable_roles_for
+    from rarebridge.notify.services import message_send_to_address
+
+    if role not in invitable_roles_for(by) or organisation.pk not in by.organisation_ids:
+        raise PermissionDenied
+    if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
+        raise ValidationError({"site": _("Choose the site this person belongs to.")})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            site=site,
+            role=role,
+            email=email.strip().lower(),
+            full_name=full_name.strip(),
+            language=language,
+            token_hash=hash_token(token),
+            invited_by=by,
+            expires_at=timezone.now() + timedelta(days=INVITATION_VALID_DAYS),
+        )
+        audit_log(
+            action="accounts.invitation.sent",
+            actor=by,
+            obj=invitation,
+            payload={"role": str(role), "site": site.pk if site else None},
+            request=request,
+        )
+        message_send_to_address(
+            address=invitation.email,
+            channel="email",
+            language=language,
+            template_key="invitation",
+            context={
+                "name": invitation.full_name,
+                "inviter": str(by),
+                "organisation": organisation.name,
+                "link": reverse("public:invitation_accept", args=[token]),
+                "valid_days": INVITATION_VALID_DAYS,
+            },
+            idempotency_key=f"invitation:{invitation.pk}",
+        )
+    return invitation, token
+
+
+def invitation_revoke(
+    *, invitation: Invitation, by: User, request: HttpRequest | None = None
+) -> None:
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        audit_log(action="accounts.invitation.revoked", actor=by, obj=invitation, request=request)
+
+
+def invitation_accept(
+    *, invitation: Invitation, password: str, request: HttpRequest | None = None
+) -> User:
+    """The invited person sets a password; the account and the role come into being."""
+    if not invitation.is_open:
+        raise ValidationError(
+            _("This invitation is no longer valid. Ask the person who invited you for a new one."),
+            code="invitation_closed",
+        )
+    with transaction.atomic(), scopes_disabled():  # authorised by the token, not by a role
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_open:
+            raise ValidationError(
+                _("This invitation has already been used."), code="invitation_closed"
+            )
+        user = User.objects.filter(email__iexact=invitation.email).first()
+        if user is None:
+            site_tz = invitation.site.time_zone if invitation.site else "Europe/Berlin"
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                full_name=invitation.full_name,
+                language=invitation.language,
+                time_zone=site_tz,
+            )
+        role_assign(
+            user=user,
+            role=Role(invitation.role),
+            organisation=invitation.organisation,
+            site=invitation.site,
+            by=user,
+            request=request,
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+        audit_log(
+            action="accounts.invitation.accepted", actor=user, obj=invitation, request=request
+        )
+    return user
+
+
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    language: str,
+    time_zone: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+    phone: str = "",
+    by: User | None = None,
+) -> User:
+    """A new person. ``password_hash`` lets bulk loaders reuse one expensive hash."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            full_name=full_name,
+            language=language,
+            time_zone=time_zone,
+            phone=phone,
+        )
+        if password_hash:
+            user.password = password_hash
+            user.save(update_fields=["password"])
+        audit_log(action="accounts.user.created", actor=by, obj=user)
+    return user

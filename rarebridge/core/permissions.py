@@ -1,0 +1,78 @@
+"""The role-to-permission table: the one place that says which role may do what.
+
+Selectors combine this table with the *scope* of a role assignment (the organisation or
+site it was given for, or the patients assigned to a counsellor) to answer object-level
+questions. Views and templates never test roles directly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    COUNSELLOR = "counsellor"
+    SUPERVISOR = "supervisor"
+    SITE_COORDINATOR = "site_coordinator"
+    TRIAL_MANAGER = "trial_manager"
+    CARE_COORDINATOR = "care_coordinator"
+    PROGRAM_ADMIN = "program_admin"
+
+
+# Everyone but patients works with other people's data and must enrol MFA first.
+STAFF_ROLES = frozenset(Role) - {Role.PATIENT}
+
+# Roles given for one site see that site only; the others see their whole organisation.
+SITE_SCOPED_ROLES = frozenset({Role.SITE_COORDINATOR})
+
+
+class Perm(StrEnum):
+    PATIENT_VIEW = "patient.view"
+    PATIENT_CHANGE = "patient.change"
+    AUDIT_VIEW = "audit.view"
+    PEOPLE_INVITE = "people.invite"
+    CRISIS_CHANGE = "crisis.change"
+    OUTBOX_VIEW = "outbox.view"
+
+
+# Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
+#   "assigned"     - patients assigned to this counsellor
+#   "country"      - patients in the countries of the supervisor's assignment sites
+#   "site"         - patients of the assignment's site
+#   "organisation" - every patient of the organisation
+PATIENT_REACH: dict[Role, str] = {
+    Role.COUNSELLOR: "assigned",
+    Role.SUPERVISOR: "organisation",
+    Role.SITE_COORDINATOR: "site",
+    Role.TRIAL_MANAGER: "organisation",
+    Role.CARE_COORDINATOR: "organisation",
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.PATIENT: frozenset(),
+    Role.COUNSELLOR: frozenset({Perm.PATIENT_VIEW}),
+    Role.SUPERVISOR: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW}),
+    Role.SITE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE, Perm.PEOPLE_INVITE}),
+    Role.TRIAL_MANAGER: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE}),
+    Role.CARE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE}),
+    Role.PROGRAM_ADMIN: frozenset(
+        {Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE, Perm.CRISIS_CHANGE, Perm.OUTBOX_VIEW}
+    ),
+}
+
+# Which roles each inviting role may hand out.
+INVITABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.SITE_COORDINATOR: frozenset({Role.PATIENT}),
+    Role.TRIAL_MANAGER: frozenset({Role.PATIENT, Role.SITE_COORDINATOR}),
+    Role.PROGRAM_ADMIN: frozenset(Role),
+}
+
+
+def role_has(role: Role | str, perm: Perm) -> bool:
+    return perm in ROLE_PERMISSIONS[Role(role)]
+
+
+def user_has_perm(user, perm: Perm) -> bool:
+    """Whether any of the person's active roles carries ``perm`` (scope is the selectors' job)."""
+    return bool(user.is_authenticated) and any(role_has(a.role, perm) for a in user.active_roles())

@@ -1,0 +1,204 @@
+"""Load the demo world. Deterministic and idempotent: running it again changes nothing."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from rarebridge.accounts.mfa import demo_totp_secret, totp_enrol
+from rarebridge.accounts.models import User
+from rarebridge.accounts.services import role_assign, user_create
+from rarebridge.core.permissions import Role
+from rarebridge.counselling.models import Assignment
+from rarebridge.counselling.services import assignment_start
+from rarebridge.demo.world import (
+    COUNTRIES,
+    CRISIS_RESOURCES,
+    LAST_CHECKED,
+    PEOPLE,
+    SITES,
+    emergency_resource,
+)
+from rarebridge.network.services import (
+    country_upsert,
+    crisis_resource_upsert,
+    organisation_upsert,
+    site_upsert,
+)
+from rarebridge.notify.templates_store import load_message_templates
+
+DEMO_PASSWORD = "rarebridge-demo"  # noqa: S105 - published demo credential, refused in production
+DOMAIN = "rarebridge.test"
+PATIENTS_PER_SITE = 40
+
+
+def demo_staff() -> list[tuple[str, str, Role, str | None]]:
+    """(email, full name, role, site key or None) of every demo staff member."""
+    staff: list[tuple[str, str, Role, str | None]] = []
+    for _country, _site, _city, _tz, key in SITES:
+        names = PEOPLE[key]
+        staff += [
+            (
+                f"supervisor.{key}@{DOMAIN}",
+                f"{names['first'][10]} {names['last'][10]}",
+                Role.SUPERVISOR,
+                key,
+            ),
+            (
+                f"counsellor1.{key}@{DOMAIN}",
+                f"{names['first'][11]} {names['last'][11]}",
+                Role.COUNSELLOR,
+                key,
+            ),
+            (
+                f"counsellor2.{key}@{DOMAIN}",
+                f"{names['first'][12]} {names['last'][12]}",
+                Role.COUNSELLOR,
+                key,
+            ),
+            (
+                f"coordinator.{key}@{DOMAIN}",
+                f"{names['first'][13]} {names['last'][13]}",
+                Role.SITE_COORDINATOR,
+                key,
+            ),
+        ]
+    staff += [
+        (f"trial.manager@{DOMAIN}", "Katharina Hartmann", Role.TRIAL_MANAGER, None),
+        (f"care.coordinator@{DOMAIN}", "Sarah Campbell", Role.CARE_COORDINATOR, None),
+        (f"program.admin@{DOMAIN}", "Pieter Claes", Role.PROGRAM_ADMIN, None),
+    ]
+    return staff
+
+
+class Command(BaseCommand):
+    help = "Load the deterministic demo world (safe to run again)."
+
+    @scopes_disabled()
+    def handle(self, *args, **options):
+        rng = random.Random(20221)  # noqa: S311 - demo data only
+        with transaction.atomic():
+            self._world(rng)
+        load_message_templates()
+        self.stdout.write(self.style.SUCCESS("Demo world ready."))
+
+    def _world(self, rng: random.Random) -> None:
+        countries = {
+            code: country_upsert(
+                code=code,
+                names=c["names"],
+                emergency_number=c["emergency"],
+                default_time_zone=c["tz"],
+            )
+            for code, c in COUNTRIES.items()
+        }
+        for code, country in countries.items():
+            extra = emergency_resource(code)
+            crisis_resource_upsert(
+                country=country,
+                name=extra.pop("name"),
+                phone=extra.pop("phone"),
+                last_checked=LAST_CHECKED,
+                languages=[],
+                **extra,
+            )
+        for (
+            code,
+            kind,
+            name,
+            phone,
+            text,
+            website,
+            languages,
+            descriptions,
+            position,
+        ) in CRISIS_RESOURCES:
+            crisis_resource_upsert(
+                country=countries[code],
+                name=name,
+                phone=phone,
+                kind=kind,
+                text_number=text,
+                website=website,
+                languages=languages,
+                descriptions=descriptions,
+                position=position,
+                last_checked=LAST_CHECKED,
+            )
+        org = organisation_upsert(
+            slug="rarebridge-consortium", name="RareBridge Consortium", kind="research_consortium"
+        )
+        sites = {
+            key: site_upsert(
+                organisation=org, country=countries[code], name=name, city=city, time_zone=tz
+            )
+            for code, name, city, tz, key in SITES
+        }
+        password_hash = make_password(DEMO_PASSWORD)
+        for email, full_name, role, key in demo_staff():
+            site = sites[key] if key else None
+            user = self._person(
+                email=email,
+                full_name=full_name,
+                site_key=key,
+                sites=sites,
+                password_hash=password_hash,
+            )
+            role_assign(user=user, role=role, organisation=org, site=site, by=None)
+            totp_enrol(user=user, secret=demo_totp_secret(email))
+        for _code, _name, _city, _tz, key in SITES:
+            self._patients(key=key, site=sites[key], org=org, rng=rng, password_hash=password_hash)
+
+    def _person(self, *, email, full_name, site_key, sites, password_hash, language=None) -> User:
+        existing = User.objects.filter(email=email).first()
+        if existing:
+            return existing
+        tz = sites[site_key].time_zone if site_key else "Europe/Berlin"
+        lang = language or (PEOPLE[site_key]["languages"][0] if site_key else "en")
+        return user_create(
+            email=email,
+            full_name=full_name,
+            language=lang,
+            time_zone=tz,
+            password_hash=password_hash,
+        )
+
+    def _patients(self, *, key, site, org, rng, password_hash) -> None:
+        names = PEOPLE[key]
+        counsellors = list(
+            User.objects.filter(
+                email__startswith="counsellor", email__contains=f".{key}@"
+            ).order_by("email")
+        )
+        for n in range(1, PATIENTS_PER_SITE + 1):
+            first = names["first"][(n * 7) % len(names["first"])]
+            last = names["last"][(n * 5 + n // 3) % len(names["last"])]
+            full = (
+                f"{last} {first}" if key == "hu" else f"{first} {last}"
+            )  # Hungarian order: family name first
+            email = f"patient{n:02d}.{key}@{DOMAIN}"
+            language = names["languages"][rng.randrange(len(names["languages"]))]
+            user = self._person(
+                email=email,
+                full_name=full,
+                site_key=key,
+                sites={key: site},
+                password_hash=password_hash,
+                language=language,
+            )
+            role_assign(user=user, role=Role.PATIENT, organisation=org, site=site, by=None)
+            profile = user.patient_profile
+            # The first eight patients of each site have a counsellor; the rest wait.
+            if n <= 8 and counsellors and not Assignment.objects.filter(patient=profile).exists():
+                assignment_start(
+                    patient=profile,
+                    counsellor=counsellors[n % len(counsellors)],
+                    by=None,
+                    started_at=timezone.now() - timedelta(days=7 * (n % 6)),
+                )

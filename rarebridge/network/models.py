@@ -1,0 +1,118 @@
+"""Organisations, countries, sites and crisis resources."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from rarebridge.core.models import TimeStampedModel
+from rarebridge.core.timezones import validate_time_zone
+
+
+def pick_translation(texts: dict[str, str], language: str | None = None) -> str:
+    """The text in ``language`` (or the active one), else English, else any."""
+    language = (language or get_language() or "en").split("-")[0]
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+
+
+class Country(models.Model):
+    code = models.CharField(_("ISO code"), max_length=2, primary_key=True)
+    names = models.JSONField(_("names by language"), default=dict)
+    emergency_number = models.CharField(_("emergency number"), max_length=20)
+    default_time_zone = models.CharField(
+        _("default time zone"), max_length=64, validators=[validate_time_zone]
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return pick_translation(self.names) or self.code
+
+
+class Organisation(TimeStampedModel):
+    class Kind(models.TextChoices):
+        HOSPITAL_NETWORK = "hospital_network", _("Hospital network")
+        PATIENT_ORGANISATION = "patient_organisation", _("Patient organisation")
+        RESEARCH_CONSORTIUM = "research_consortium", _("Research consortium")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(TimeStampedModel):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="sites")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["organisation", "name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="site_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CrisisResource(TimeStampedModel):
+    """A place to turn to in a crisis, for one country. Edited by program admins.
+
+    Numbers change: each record shows when it was last checked, and a deployment confirms
+    them with its sites before going live.
+    """
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", _("Emergency services")
+        CRISIS_LINE = "crisis_line", _("Crisis line")
+
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="crisis_resources")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    text_number = models.CharField(_("text message number"), max_length=30, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    languages = models.JSONField(_("languages spoken"), default=list, blank=True)
+    descriptions = models.JSONField(_("description by language"), default=dict, blank=True)
+    hours = models.CharField(_("hours"), max_length=100, blank=True, default="24/7")
+    free_of_charge = models.BooleanField(_("free of charge"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    last_checked = models.DateField(_("last checked"))
+    is_active = models.BooleanField(_("shown"), default=True)
+
+    class Meta:
+        # Selectors put emergency services first whatever the order chosen here.
+        ordering = ["country", "position", "name"]
+        verbose_name = _("crisis resource")
+        verbose_name_plural = _("crisis resources")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country_id})"
+
+    @property
+    def description(self) -> str:
+        return pick_translation(self.descriptions) if self.descriptions else ""
+
+    @property
+    def tel_link(self) -> str:
+        return "tel:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")

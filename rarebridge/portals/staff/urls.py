@@ -1,0 +1,15 @@
+from django.urls import path
+
+from rarebridge.portals.staff import views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("patients/", views.patients, name="patients"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("audit/", views.audit, name="audit"),
+    path("invitations/", views.invitations, name="invitations"),
+    path("invitations/<int:pk>/revoke/", views.invitation_revoke_view, name="invitation_revoke"),
+    path("crisis-resources/", views.crisis_resources, name="crisis_resources"),
+    path("crisis-resources/<int:pk>/", views.crisis_resource_edit, name="crisis_resource_edit"),
+]

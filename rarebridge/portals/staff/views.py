@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rarebridge.accounts.selectors import (
+    audit_entries_for_user,
+    invitable_roles_for,
+    invitations_for_user,
+    organisation_for_user,
+    patient_get_for_user,
+    patients_for_user,
+    sites_for_user,
+    user_has_perm,
+)
+from rarebridge.accounts.services import invitation_create, invitation_revoke
+from rarebridge.core.permissions import Perm, Role
+from rarebridge.network.selectors import crisis_resource_get_for_user, crisis_resources_for_admin
+from rarebridge.network.services import crisis_resource_update
+from rarebridge.portals.decorators import staff_required
+from rarebridge.portals.staff.forms import (
+    ROLE_LABELS,
+    AuditFilterForm,
+    CrisisResourceForm,
+    InvitationForm,
+)
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def home(request):
+    roles = request.user.role_set()
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "role_labels": [ROLE_LABELS[Role(r)] for r in sorted(roles)],
+            "assignments": request.user.active_roles(),
+            "patient_count": patients_for_user(user=request.user).count(),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def patients(request):
+    qs = patients_for_user(user=request.user).order_by("code")
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(code__icontains=query) | qs.filter(user__full_name__icontains=query)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "staff/patients.html", {"page": page, "q": query})
+
+
+@require_GET
+@staff_required
+def patient_detail(request, pk: int):
+    patient = patient_get_for_user(user=request.user, id=pk, request=request)
+    can_change = (
+        user_has_perm(request.user, Perm.PATIENT_CHANGE)
+        and patients_for_user(user=request.user, perm=Perm.PATIENT_CHANGE).filter(pk=pk).exists()
+    )
+    return render(
+        request, "staff/patient_detail.html", {"patient": patient, "can_change": can_change}
+    )
+
+
+@require_GET
+@staff_required
+def audit(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = audit_entries_for_user(user=request.user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "staff/audit.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+def _invitation_form(request, data=None):
+    user = request.user
+    roles = invitable_roles_for(user)
+    if not roles:
+        raise PermissionDenied
+    return InvitationForm(data, roles=roles, sites=sites_for_user(user=user))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def invitations(request):
+    if not user_has_perm(request.user, Perm.PEOPLE_INVITE):
+        raise PermissionDenied
+    form = _invitation_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        site = data["site"]
+        organisation = site.organisation if site else organisation_for_user(user=request.user)
+        try:
+            invitation_create(
+                by=request.user,
+                organisation=organisation,
+                role=Role(data["role"]),
+                email=data["email"],
+                full_name=data["full_name"],
+                language=data["language"],
+                site=site,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
+            return redirect("staff:invitations")
+    items = invitations_for_user(user=request.user)[:100]
+    return render(
+        request,
+        "staff/invitations.html",
+        {"form": form, "items": items, "role_labels": ROLE_LABELS},
+    )
+
+
+@require_POST
+@staff_required
+def invitation_revoke_view(request, pk: int):
+    invitation = invitations_for_user(user=request.user).filter(pk=pk).first()
+    if invitation is None:
+        raise PermissionDenied
+    invitation_revoke(invitation=invitation, by=request.user, request=request)
+    messages.success(request, _("The invitation was withdrawn."))
+    return redirect("staff:invitations")
+
+
+@require_GET
+@staff_required
+def crisis_resources(request):
+    resources = crisis_resources_for_admin(user=request.user)
+    can_edit = user_has_perm(request.user, Perm.CRISIS_CHANGE)
+    return render(
+        request, "staff/crisis_resources.html", {"resources": resources, "can_edit": can_edit}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def crisis_resource_edit(request, pk: int):
+    resource = crisis_resource_get_for_user(user=request.user, id=pk)
+    form = CrisisResourceForm(request.POST or None, instance=copy.copy(resource))
+    if request.method == "POST" and form.is_valid():
+        crisis_resource_update(
+            resource=resource, by=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(request, _("Saved. Patients see the change at once."))
+        return redirect("staff:crisis_resources")
+    return render(request, "staff/crisis_resource_edit.html", {"form": form, "resource": resource})

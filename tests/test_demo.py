@@ -1,0 +1,48 @@
+from django.core.management import call_command
+
+from rarebridge.accounts.models import PatientProfile, RoleAssignment, User
+from rarebridge.core.permissions import STAFF_ROLES
+from rarebridge.demo.management.commands.seed_demo import PATIENTS_PER_SITE
+from rarebridge.network.models import CrisisResource, Site
+
+
+def _snapshot():
+    return (
+        User.objects.count(),
+        RoleAssignment.objects.count(),
+        PatientProfile.objects.count(),
+        CrisisResource.objects.count(),
+        sorted(User.objects.values_list("email", "full_name", "language")),
+    )
+
+
+def test_it_builds_the_demo_world_and_running_it_again_changes_nothing(db):
+    from allauth.mfa.models import Authenticator
+
+    call_command("seed_demo")
+    first = _snapshot()
+    call_command("seed_demo")
+    assert _snapshot() == first
+    assert sorted(Site.objects.values_list("name", "time_zone")) == [
+        ("Debrecen", "Europe/Budapest"),
+        ("Ghent", "Europe/Brussels"),
+        ("Hamburg", "Europe/Berlin"),
+        ("Toronto", "America/Toronto"),
+        ("Warsaw", "Europe/Warsaw"),
+    ]
+    assert PatientProfile.objects.count() == 5 * PATIENTS_PER_SITE
+    for site in Site.objects.all():
+        roles = sorted(
+            RoleAssignment.objects.filter(site=site)
+            .exclude(role="patient")
+            .values_list("role", flat=True)
+        )
+        assert roles == ["counsellor", "counsellor", "site_coordinator", "supervisor"]
+    staff = User.objects.filter(role_assignments__role__in=list(STAFF_ROLES)).distinct()
+    assert staff.count() == 23
+    assert Authenticator.objects.filter(type="totp").count() == staff.count()
+    # Every country's emergency number is there and comes first.
+    assert CrisisResource.objects.filter(kind="emergency").count() == 5
+    assert set(
+        User.objects.filter(email__startswith="patient").values_list("language", flat=True)
+    ) == {"en", "de", "pl", "nl", "hu", "fr"}
