@@ -52,6 +52,8 @@ class Cast:
     supervisor: User
     coordinator: User
     admin: User
+    trial_manager: User
+    care_coordinator: User
     outsider: User  # site coordinator of another organisation
     outsider_patient: PatientProfile
 
@@ -102,6 +104,12 @@ def cast(db) -> Cast:
             Role.SITE_COORDINATOR, org, site, full_name="Cora Coordinator", email="cora@example.org"
         ),
         admin=staff(Role.PROGRAM_ADMIN, org, None, full_name="Ada Admin", email="ada@example.org"),
+        trial_manager=staff(
+            Role.TRIAL_MANAGER, org, None, full_name="Tara Trial", email="tara@example.org"
+        ),
+        care_coordinator=staff(
+            Role.CARE_COORDINATOR, org, None, full_name="Cem Care", email="cem@example.org"
+        ),
         outsider=staff(
             Role.SITE_COORDINATOR, other_org, other_org_site, full_name="Oscar Outsider"
         ),

@@ -164,3 +164,11 @@ def test_it_serves_every_role_home_in_each_language(cast, as_user, lang):
         response = as_user(user).get(reverse("portals:home"), follow=True)
         assert response.status_code == 200
         assert f'lang="{lang}"' in response.content.decode()
+
+
+def test_it_answers_a_server_error_with_a_page_that_keeps_the_help_link(cast, rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert 'href="/help/"' in response.content.decode()

@@ -22,6 +22,12 @@ def test_it_lists_only_the_patients_in_reach(cast, as_user):
     assert cast.patient.code not in html and cast.outsider_patient.code in html
 
 
+def test_it_audits_which_patients_a_list_showed(cast, as_user):
+    as_user(cast.coordinator).get(reverse("staff:patients"))
+    entry = AuditEntry.objects.get(action="accounts.patient.listed")
+    assert entry.payload["ids"] == [cast.patient.pk] and entry.actor == cast.coordinator
+
+
 def test_it_lists_patients_with_a_constant_number_of_queries(cast, as_user):
     client = as_user(cast.supervisor)
     client.get(reverse("staff:patients"))  # warm session

@@ -59,6 +59,33 @@ def patients_for_user(*, user: User, perm: Perm = Perm.PATIENT_VIEW) -> QuerySet
     )
 
 
+def patients_page_for_user(
+    *,
+    user: User,
+    query: str = "",
+    page_number=None,
+    per_page: int = 50,
+    request: HttpRequest | None = None,
+):
+    """One page of the patients in reach, searched by code or name. The ids shown are audited."""
+    from django.core.paginator import Paginator
+
+    patients = patients_for_user(user=user).order_by("code")
+    if query:
+        patients = patients.filter(Q(code__icontains=query) | Q(user__full_name__icontains=query))
+    page = Paginator(patients, per_page).get_page(page_number)
+    shown = [p.pk for p in page]
+    if shown:
+        audit_log(
+            action="accounts.patient.listed",
+            actor=user,
+            organisation_id=(user.organisation_ids or [None])[0],
+            payload={"ids": shown, "query": query},
+            request=request,
+        )
+    return page
+
+
 def patient_get_for_user(
     *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, request: HttpRequest | None = None
 ) -> PatientProfile:

@@ -9,8 +9,14 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("RAREBRIDGE_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -30,7 +36,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin")
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", timezone_id="Europe/Berlin"
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -50,7 +58,8 @@ def assert_accessible(axe):
         results = axe.run(page)
         violations = results.response["violations"]
         detail = "\n".join(
-            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in violations
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in violations
         )
         assert not violations, f"axe violations on {label or page.url}:\n{detail}"
 

@@ -38,7 +38,17 @@ def visit_all(page, check, paths):
 
 def test_it_passes_axe_on_public_pages(page, cast, assert_accessible):
     CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
-    visit_all(page, assert_accessible, ["/", "/help/", "/help/?country=DE", reverse("account_login"), reverse("account_request_login_code")])
+    visit_all(
+        page,
+        assert_accessible,
+        [
+            "/",
+            "/help/",
+            "/help/?country=DE",
+            reverse("account_login"),
+            reverse("account_request_login_code"),
+        ],
+    )
     page.goto("/no/such/page/")
     assert_accessible(page, "404")
 
@@ -46,27 +56,53 @@ def test_it_passes_axe_on_public_pages(page, cast, assert_accessible):
 def test_it_signs_in_a_patient_and_every_patient_page_passes_axe(page, cast, assert_accessible):
     CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
     sign_in(page, "anna@example.org", staff=False)
-    visit_all(page, assert_accessible, [reverse("patient:home"), reverse("patient:messages"), reverse("public:preferences"), reverse("public:help")])
+    visit_all(
+        page,
+        assert_accessible,
+        [
+            reverse("patient:home"),
+            reverse("patient:messages"),
+            reverse("public:preferences"),
+            reverse("public:help"),
+        ],
+    )
     # Crisis resources are one click away.
     page.goto(reverse("patient:home"))
     page.get_by_role("link", name="Need help now?").click()
     assert page.get_by_text("TelefonSeelsorge").is_visible()
 
 
-@pytest.mark.parametrize("who", ["counsellor", "supervisor", "coordinator", "admin"])
-def test_it_signs_in_staff_with_mfa_and_every_staff_page_passes_axe(page, cast, assert_accessible, who):
+@pytest.mark.parametrize(
+    "who", ["counsellor", "supervisor", "coordinator", "trial_manager", "care_coordinator", "admin"]
+)
+def test_it_signs_in_staff_with_mfa_and_every_staff_page_passes_axe(
+    page, cast, assert_accessible, who
+):
     resource = CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
     user = getattr(cast, who)
     sign_in(page, user.email, staff=True)
-    paths = [reverse("portals:home"), reverse("staff:home"), reverse("staff:patients"), reverse("staff:crisis_resources"), reverse("public:preferences")]
+    paths = [
+        reverse("portals:home"),
+        reverse("staff:home"),
+        reverse("staff:patients"),
+        reverse("staff:crisis_resources"),
+        reverse("public:preferences"),
+    ]
     if who == "counsellor":
-        paths += [reverse("counsellor:home"), reverse("staff:patient_detail", args=[cast.patient.pk])]
-    if who in {"supervisor", "admin"}:
+        paths += [
+            reverse("counsellor:home"),
+            reverse("staff:patient_detail", args=[cast.patient.pk]),
+        ]
+    if who in {"supervisor", "trial_manager", "admin"}:
         paths.append(reverse("staff:audit") + "?action=accounts")
-    if who in {"coordinator", "admin"}:
+    if who in {"coordinator", "trial_manager", "admin"}:
         paths.append(reverse("staff:invitations"))
     if who == "admin":
-        paths.append(reverse("staff:crisis_resource_edit", args=[resource.pk]))
+        paths += [
+            reverse("staff:crisis_resource_edit", args=[resource.pk]),
+            reverse("mfa_index"),
+            reverse("account_change_password"),
+        ]
     visit_all(page, assert_accessible, paths)
 
 
@@ -99,8 +135,13 @@ def test_it_switches_language_and_pages_stay_accessible(page, cast, assert_acces
 
 def test_it_enrols_mfa_for_a_newly_invited_staff_member(page, cast, assert_accessible):
     _invitation, token = invitation_create(
-        by=cast.admin, organisation=cast.org, role=Role.SUPERVISOR, email="new.supervisor@example.org",
-        full_name="Nora New", language="en", site=cast.site,
+        by=cast.admin,
+        organisation=cast.org,
+        role=Role.SUPERVISOR,
+        email="new.supervisor@example.org",
+        full_name="Nora New",
+        language="en",
+        site=cast.site,
     )
     page.goto(reverse("public:invitation_accept", args=[token]))
     assert_accessible(page, "invitation")
@@ -117,7 +158,9 @@ def test_it_enrols_mfa_for_a_newly_invited_staff_member(page, cast, assert_acces
 
 
 def test_it_fits_a_phone_screen(browser, live_server, cast):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740}, is_mobile=True)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 740}, is_mobile=True
+    )
     page = context.new_page()
     sign_in(page, "anna@example.org", staff=False)
     for path in (reverse("patient:home"), reverse("public:preferences"), "/help/?country=DE"):

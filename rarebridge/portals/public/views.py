@@ -99,7 +99,9 @@ def invitation_accept_view(request, token: str):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             # Choosing the password just now counts as a fresh sign-in, so MFA set-up does
             # not ask for the password again a second later.
-            record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
+            record_authentication(
+                request, user, method="password", email=user.email, reauthenticated=True
+            )
             messages.success(request, _("Welcome to RareBridge."))
             return redirect("portals:home")
     return render(

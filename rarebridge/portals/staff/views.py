@@ -16,6 +16,7 @@ from rarebridge.accounts.selectors import (
     organisation_for_user,
     patient_get_for_user,
     patients_for_user,
+    patients_page_for_user,
     sites_for_user,
     user_has_perm,
 )
@@ -52,11 +53,14 @@ def home(request):
 @require_GET
 @staff_required
 def patients(request):
-    qs = patients_for_user(user=request.user).order_by("code")
     query = request.GET.get("q", "").strip()
-    if query:
-        qs = qs.filter(code__icontains=query) | qs.filter(user__full_name__icontains=query)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = patients_page_for_user(
+        user=request.user,
+        query=query,
+        page_number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        request=request,
+    )
     return render(request, "staff/patients.html", {"page": page, "q": query})
 
 
