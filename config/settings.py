@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "rarebridge.core",
     "rarebridge.network",
     "rarebridge.accounts",
+    "rarebridge.programs",
     "rarebridge.counselling",
     "rarebridge.notify",
     "rarebridge.portals",

@@ -33,7 +33,7 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     PEOPLE_INVITE = "people.invite"
     CRISIS_CHANGE = "crisis.change"
-    OUTBOX_VIEW = "outbox.view"
+    PROGRAM_VIEW = "program.view"
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -52,12 +52,12 @@ PATIENT_REACH: dict[Role, str] = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: frozenset(),
     Role.COUNSELLOR: frozenset({Perm.PATIENT_VIEW}),
-    Role.SUPERVISOR: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PROGRAM_VIEW}),
     Role.SITE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE, Perm.PEOPLE_INVITE}),
     Role.TRIAL_MANAGER: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE}),
     Role.CARE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE}),
     Role.PROGRAM_ADMIN: frozenset(
-        {Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE, Perm.CRISIS_CHANGE, Perm.OUTBOX_VIEW}
+        {Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE, Perm.CRISIS_CHANGE, Perm.PROGRAM_VIEW}
     ),
 }
 

@@ -1,18 +1,266 @@
 from __future__ import annotations
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.network.models import pick_translation
 from rarebridge.notify.selectors import inbox_for_user
 from rarebridge.portals.decorators import role_required
+from rarebridge.programs.booklet import booklet_pdf
+from rarebridge.programs.forms import field_views, parse_form
+from rarebridge.programs.selectors import (
+    VALUES_AND_GOALS_WEEKS,
+    NotOpenYet,
+    chapter_in_language,
+    enrolment_for_patient,
+    enrolment_get_for_patient,
+    exercise_get_for_patient,
+    exercises_with_answers,
+    weeks_for,
+)
+from rarebridge.programs.services import answer_complete, answer_save, answer_share_set
 
 
 @require_GET
 @role_required("patient")
 def home(request):
-    """ "This week": the program fills it once the patient is enrolled."""
-    profile = request.user.patient_profile
-    return render(request, "patient/home.html", {"profile": profile})
+    """ "This week": where the patient is, what is open, what comes next."""
+    enrolment = enrolment_for_patient(user=request.user)
+    context = {"profile": request.user.patient_profile, "enrolment": enrolment}
+    if enrolment is not None:
+        weeks = weeks_for(enrolment=enrolment, user=request.user)
+        rows = exercises_with_answers(enrolment=enrolment)
+        language = get_language()
+        current = next((w for w in weeks if w.is_current), None)
+        upcoming = next((w for w in weeks if not w.is_open), None)
+        context.update(
+            weeks=[
+                {
+                    "state": w,
+                    "title": pick_translation(enrolment.version.week(w.number)["title"], language),
+                    "done": sum(1 for r in rows if r.exercise.week == w.number and r.done),
+                    "total": sum(1 for r in rows if r.exercise.week == w.number),
+                }
+                for w in weeks
+            ],
+            current=current,
+            current_rows=[r for r in rows if current and r.exercise.week == current.number],
+            upcoming=upcoming,
+            program_title=pick_translation(enrolment.version.definition["title"], language),
+        )
+    return render(request, "patient/home.html", context)
+
+
+def _not_open(request, enrolment, week_state):
+    return render(
+        request, "patient/not_open.html", {"state": week_state, "enrolment": enrolment}, status=200
+    )
+
+
+@require_GET
+@role_required("patient")
+def week(request, number: int):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    weeks = weeks_for(enrolment=enrolment, user=request.user)
+    if not 1 <= number <= len(weeks):
+        return render(request, "404.html", status=404)
+    state = weeks[number - 1]
+    if not state.is_open:
+        return _not_open(request, enrolment, state)
+    language = get_language()
+    chapter, fallback = chapter_in_language(
+        version=enrolment.version, week=number, language=language
+    )
+    rows = exercises_with_answers(enrolment=enrolment, weeks=(number,))
+    return render(
+        request,
+        "patient/week.html",
+        {
+            "enrolment": enrolment,
+            "chapter": chapter,
+            "fallback": fallback,
+            "number": number,
+            "weeks": weeks,
+            "rows": rows,
+            "language": language,
+            "week_title": pick_translation(enrolment.version.week(number)["title"], language),
+        },
+    )
+
+
+def _exercise_context(request, enrolment, exercise, answer, data=None, errors=None):
+    language = get_language()
+    data = data if data is not None else (answer.data if answer else {})
+    return {
+        "enrolment": enrolment,
+        "exercise": exercise,
+        "answer": answer,
+        "errors": errors or {},
+        "title": pick_translation(exercise.definition["title"], language),
+        "intro": pick_translation(exercise.definition.get("intro", {}), language),
+        "fields": field_views(exercise.definition["fields"], data, errors or {}, language),
+        "revision": answer.revision if answer else 0,
+        "shared": bool(answer and answer.shared_with_counsellor),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def exercise(request, key: str):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    try:
+        item, answer = exercise_get_for_patient(user=request.user, enrolment=enrolment, key=key)
+    except NotOpenYet as closed:
+        return _not_open(request, enrolment, closed.state)
+    if request.method == "POST":
+        # The form without JavaScript: the same service as autosave.
+        data = parse_form(item.definition["fields"], request.POST)
+        result = answer_save(
+            enrolment=enrolment,
+            exercise=item,
+            data=data,
+            base_revision=_int(request.POST.get("base_revision")),
+            shared=request.POST.get("shared") == "on",
+            by=request.user,
+        )
+        if result.status == "saved":
+            if request.POST.get("action") == "done":
+                answer = item.answers.get(enrolment=enrolment)
+                missing = answer_complete(answer=answer, by=request.user)
+                if missing:
+                    errors = {
+                        m: _("Please answer this before you mark the exercise as done.")
+                        for m in missing
+                    }
+                    return render(
+                        request,
+                        "patient/exercise.html",
+                        _exercise_context(request, enrolment, item, answer, data, errors),
+                        status=422,
+                    )
+            return redirect("patient:exercise", key=key)
+        item_answer = item.answers.filter(enrolment=enrolment).first()
+        context = _exercise_context(request, enrolment, item, item_answer, data, result.errors)
+        context["conflict"] = result.status == "conflict"
+        return render(
+            request,
+            "patient/exercise.html",
+            context,
+            status=409 if result.status == "conflict" else 422,
+        )
+    return render(
+        request, "patient/exercise.html", _exercise_context(request, enrolment, item, answer)
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+@require_POST
+@role_required("patient")
+def exercise_autosave(request, key: str):
+    """Autosave from the page's script: the same parser and service as the form."""
+    enrolment = enrolment_get_for_patient(user=request.user)
+    try:
+        item, _answer = exercise_get_for_patient(user=request.user, enrolment=enrolment, key=key)
+    except NotOpenYet:
+        return JsonResponse({"status": "closed"}, status=403)
+    data = parse_form(item.definition["fields"], request.POST)
+    shared = request.POST.get("shared") == "on" if "shared_present" in request.POST else None
+    result = answer_save(
+        enrolment=enrolment,
+        exercise=item,
+        data=data,
+        base_revision=_int(request.POST.get("base_revision")),
+        shared=shared,
+        client_id=request.POST.get("client_id", "")[:64],
+        by=request.user,
+    )
+    status = {"saved": 200, "conflict": 409, "invalid": 422}[result.status]
+    saved_at = timezone.localtime().strftime("%H:%M")
+    return JsonResponse(
+        {
+            "status": result.status,
+            "revision": result.revision,
+            "errors": result.errors,
+            "current": result.current,
+            "saved_at": saved_at,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@role_required("patient")
+def exercise_share(request, key: str):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    try:
+        item, answer = exercise_get_for_patient(user=request.user, enrolment=enrolment, key=key)
+    except NotOpenYet as closed:
+        return _not_open(request, enrolment, closed.state)
+    if answer is None:
+        answer_save(enrolment=enrolment, exercise=item, data={}, base_revision=0, by=request.user)
+        answer = item.answers.get(enrolment=enrolment)
+    answer_share_set(answer=answer, shared=request.POST.get("shared") == "on", by=request.user)
+    return redirect("patient:exercise", key=key)
+
+
+@require_GET
+@role_required("patient")
+def values_and_goals(request):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    language = get_language()
+    open_weeks = {w.number for w in weeks_for(enrolment=enrolment, user=request.user) if w.is_open}
+    rows = [
+        r
+        for r in exercises_with_answers(enrolment=enrolment, weeks=VALUES_AND_GOALS_WEEKS)
+        if r.exercise.week in open_weeks
+    ]
+    items = [
+        {
+            "row": r,
+            "title": pick_translation(r.exercise.definition["title"], language),
+            "fields": field_views(
+                r.exercise.definition["fields"], r.answer.data if r.answer else {}, {}, language
+            ),
+        }
+        for r in rows
+    ]
+    return render(request, "patient/values_goals.html", {"items": items, "enrolment": enrolment})
+
+
+@require_GET
+@role_required("patient")
+def booklet(request):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    weeks = [w.number for w in weeks_for(enrolment=enrolment, user=request.user) if w.is_open]
+    requested = _int(request.GET.get("week"))
+    if requested > 0:
+        weeks = [w for w in weeks if w == requested]
+    with_answers = request.GET.get("answers") == "1"
+    answers = (
+        {
+            r.answer.exercise_id: r.answer
+            for r in exercises_with_answers(enrolment=enrolment)
+            if r.answer
+        }
+        if with_answers
+        else None
+    )
+    pdf = booklet_pdf(
+        version=enrolment.version, language=get_language(), weeks=weeks, answers=answers
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="rarebridge-booklet.pdf"'
+    return response
 
 
 @require_GET

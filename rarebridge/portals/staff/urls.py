@@ -12,4 +12,7 @@ urlpatterns = [
     path("invitations/<int:pk>/revoke/", views.invitation_revoke_view, name="invitation_revoke"),
     path("crisis-resources/", views.crisis_resources, name="crisis_resources"),
     path("crisis-resources/<int:pk>/", views.crisis_resource_edit, name="crisis_resource_edit"),
+    path("programs/", views.programs, name="programs"),
+    path("programs/<int:pk>/", views.program_version, name="program_version"),
+    path("programs/<int:pk>/preview/", views.program_preview, name="program_preview"),
 ]

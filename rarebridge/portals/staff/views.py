@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import copy
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +32,12 @@ from rarebridge.portals.staff.forms import (
     AuditFilterForm,
     CrisisResourceForm,
     InvitationForm,
+)
+from rarebridge.programs.selectors import (
+    chapter_in_language,
+    translation_status,
+    version_get_for_admin,
+    versions_for_admin,
 )
 
 PAGE_SIZE = 50
@@ -166,3 +174,52 @@ def crisis_resource_edit(request, pk: int):
         messages.success(request, _("Saved. Patients see the change at once."))
         return redirect("staff:crisis_resources")
     return render(request, "staff/crisis_resource_edit.html", {"form": form, "resource": resource})
+
+
+@require_GET
+@staff_required
+def programs(request):
+    return render(
+        request, "staff/programs.html", {"versions": versions_for_admin(user=request.user)}
+    )
+
+
+@require_GET
+@staff_required
+def program_version(request, pk: int):
+    version = version_get_for_admin(user=request.user, id=pk)
+    return render(
+        request,
+        "staff/program_version.html",
+        {
+            "version": version,
+            "status": translation_status(version=version),
+            "weeks": range(1, version.weeks + 1),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def program_preview(request, pk: int):
+    version = version_get_for_admin(user=request.user, id=pk)
+    week = request.GET.get("week", "1")
+    language = request.GET.get("language", "en")
+    if (
+        not week.isdigit()
+        or not 1 <= int(week) <= version.weeks
+        or language not in dict(settings.LANGUAGES)
+    ):
+        raise Http404
+    chapter, fallback = chapter_in_language(version=version, week=int(week), language=language)
+    return render(
+        request,
+        "staff/program_preview.html",
+        {
+            "version": version,
+            "chapter": chapter,
+            "fallback": fallback,
+            "week": week,
+            "language": language,
+        },
+    )

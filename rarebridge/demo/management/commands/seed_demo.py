@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+import zoneinfo
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -12,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.mfa import demo_totp_secret, totp_enrol
-from rarebridge.accounts.models import User
+from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.services import role_assign, user_create
 from rarebridge.core.permissions import Role
 from rarebridge.counselling.models import Assignment
@@ -32,10 +35,13 @@ from rarebridge.network.services import (
     site_upsert,
 )
 from rarebridge.notify.templates_store import load_message_templates
+from rarebridge.programs.models import Enrolment
+from rarebridge.programs.services import enrolment_start, program_version_load
 
 DEMO_PASSWORD = "rarebridge-demo"  # noqa: S105 - published demo credential, refused in production
 DOMAIN = "rarebridge.test"
 PATIENTS_PER_SITE = 40
+PROGRAM_DIR = Path(settings.BASE_DIR) / "content" / "programs" / "act-six-weeks" / "1"
 
 
 def demo_staff() -> list[tuple[str, str, Role, str | None]]:
@@ -86,6 +92,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._world(rng)
         load_message_templates()
+        self._program()
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
 
     def _world(self, rng: random.Random) -> None:
@@ -154,6 +161,21 @@ class Command(BaseCommand):
             totp_enrol(user=user, secret=demo_totp_secret(email))
         for _code, _name, _city, _tz, key in SITES:
             self._patients(key=key, site=sites[key], org=org, rng=rng, password_hash=password_hash)
+
+    def _program(self) -> None:
+        """Load the program and enrol most patients, at different weeks of it."""
+        version, _outcome = program_version_load(path=PROGRAM_DIR)
+        for profile in PatientProfile.objects.select_related("user").order_by("code"):
+            number = int(profile.user.email[len("patient") :][:2])
+            if number > 30 or Enrolment.objects.filter(patient=profile).exists():
+                continue  # patients 31-40 of each site are not enrolled yet
+            today = timezone.now().astimezone(zoneinfo.ZoneInfo(profile.user.time_zone)).date()
+            # 0-6 weeks ago, so the demo has patients in every week and a few who finished.
+            enrolment_start(
+                patient=profile,
+                version=version,
+                start_date=today - timedelta(days=7 * (number % 7)),
+            )
 
     def _person(self, *, email, full_name, site_key, sites, password_hash, language=None) -> User:
         existing = User.objects.filter(email=email).first()

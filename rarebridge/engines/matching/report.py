@@ -1,0 +1,258 @@
+"""Why a patient has no counsellor, and what a coordinator could change.
+
+Counsellors are filtered hard constraint by hard constraint, in ``HARD_CRITERIA`` order, and
+the report names the first constraint that leaves nobody ("nobody speaks Hungarian", "the
+speakers are all full", "the free ones never overlap the patient's call times"). Fixes come
+from counsellors who miss exactly one constraint: relaxing that one constraint, for them,
+would give the patient a counsellor. Recruiting always works, so it is always the last fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from .model import (
+    HARD_CRITERIA,
+    CallPlan,
+    Counsellor,
+    Criterion,
+    Fix,
+    FixCode,
+    FunnelStep,
+    Patient,
+    Reason,
+    ReasonCode,
+    Requirement,
+    Unmatched,
+    params,
+)
+from .pairs import requirements_missed
+from .timegrid import Grid, Timing
+
+__all__ = ["REPORTED_IDS", "unmatched_report"]
+
+# A fix names a few counsellors to ask first; the count says how many there are in all.
+REPORTED_IDS = 10
+
+_STAGE = {criterion: index for index, criterion in enumerate(HARD_CRITERIA)}
+_REQUIREMENTS_STAGE = _STAGE[Criterion.REQUIREMENTS]
+_TIME_STAGE = _STAGE[Criterion.CALL_TIMES]
+_ELIGIBLE = len(HARD_CRITERIA)
+# The further a pair's time got through the series test, the more useful it is to say so.
+_SHORTFALL_RANK = {
+    ReasonCode.NO_COMMON_SLOT: 0,
+    ReasonCode.NO_FIRST_CALL_IN_WINDOW: 1,
+    ReasonCode.NO_WEEKLY_SERIES: 2,
+}
+_FIX_OF: dict[Criterion, FixCode] = {
+    Criterion.CERTIFIED: FixCode.CERTIFY_COUNSELLORS,
+    Criterion.ACTIVE: FixCode.REACTIVATE_COUNSELLORS,
+    Criterion.NOT_DECLINED: FixCode.REVIEW_DECLINED,
+    Criterion.CAPACITY: FixCode.RAISE_CAPACITY,
+    Criterion.CALL_TIMES: FixCode.WIDEN_CALL_TIMES,
+}
+
+
+def _who(ids: Sequence[str]) -> dict[str, int | tuple[str, ...]]:
+    return {"counsellors": len(ids), "counsellor_ids": tuple(ids[:REPORTED_IDS])}
+
+
+def unmatched_report(
+    *,
+    patient: Patient,
+    counsellors: Sequence[Counsellor],
+    timing_of: Callable[[int], Timing],
+    patient_timing: Timing,
+    grid: Grid,
+    plan: CallPlan,
+    eligible: Collection[int] | None = None,
+) -> Unmatched:
+    """Report on ``patient`` against every counsellor (``counsellors`` sorted by id).
+
+    ``eligible`` (indices into ``counsellors``) is what the batch already knows passes every
+    hard constraint; with it the report needs no time test for those counsellors, and a
+    non-empty ``eligible`` means the batch gave their places to other patients.
+    """
+    first_fail: list[int] = []
+    # Counsellors who miss exactly one thing, by that thing (a criterion or a requirement).
+    only: dict[Criterion | Requirement, list[str]] = {}
+    missed_requirements: set[Requirement] = set()
+    stopped_at: dict[int, list[str]] = {}
+    best_shortfall: ReasonCode | None = None
+    for index, counsellor in enumerate(counsellors):
+        fails: list[Criterion | Requirement] = []
+        stages: list[int] = []
+        if not counsellor.certified:
+            fails.append(Criterion.CERTIFIED)
+            stages.append(_STAGE[Criterion.CERTIFIED])
+        if not counsellor.active:
+            fails.append(Criterion.ACTIVE)
+            stages.append(_STAGE[Criterion.ACTIVE])
+        if not patient.languages & counsellor.languages:
+            fails.append(Criterion.LANGUAGE)
+            stages.append(_STAGE[Criterion.LANGUAGE])
+        if counsellor.id in patient.declined_counsellor_ids:
+            fails.append(Criterion.NOT_DECLINED)
+            stages.append(_STAGE[Criterion.NOT_DECLINED])
+        missed = requirements_missed(patient, counsellor) if patient.requirements else ()
+        if missed:
+            fails.extend(missed)
+            stages.append(_STAGE[Criterion.REQUIREMENTS])
+        if counsellor.capacity_left <= 0:
+            fails.append(Criterion.CAPACITY)
+            stages.append(_STAGE[Criterion.CAPACITY])
+        if len(fails) <= 1:
+            # Time is the dear test: run it only where it changes the funnel or a fix.
+            if eligible is not None and not fails:
+                time_ok = index in eligible
+            else:
+                time_ok = grid.fits(patient_timing, timing_of(index))
+            if not time_ok:
+                fails.append(Criterion.CALL_TIMES)
+                stages.append(_TIME_STAGE)
+                if len(fails) == 1 and patient_timing.starts:
+                    common = patient_timing.starts & timing_of(index).starts
+                    code = grid.shortfall(common)
+                    if best_shortfall is None or (
+                        _SHORTFALL_RANK[code] > _SHORTFALL_RANK[best_shortfall]
+                    ):
+                        best_shortfall = code
+        # ``stages`` was filled in funnel order, so its first entry is where this one stops.
+        stop = stages[0] if stages else _ELIGIBLE
+        first_fail.append(stop)
+        stopped_at.setdefault(stop, []).append(counsellor.id)
+        if len(fails) == 1:
+            only.setdefault(fails[0], []).append(counsellor.id)
+        if stop == _REQUIREMENTS_STAGE:
+            missed_requirements.update(missed)
+
+    funnel: list[FunnelStep] = []
+    blocking: Criterion | None = None
+    before = len(counsellors)
+    prior = before
+    for stage, criterion in enumerate(HARD_CRITERIA):
+        remaining = sum(1 for fail in first_fail if fail > stage)
+        funnel.append(FunnelStep(criterion, remaining))
+        if remaining == 0 and blocking is None:
+            blocking = criterion
+            prior = before
+        before = remaining
+
+    taken = stopped_at.get(_ELIGIBLE, [])
+    reason = _blocking_reason(
+        patient=patient,
+        plan=plan,
+        blocking=blocking,
+        prior=prior,
+        taken=taken,
+        missed_requirements=missed_requirements,
+        shortfall=best_shortfall,
+        patient_timing=patient_timing,
+        declined=stopped_at.get(_STAGE[Criterion.NOT_DECLINED], []),
+    )
+    return Unmatched(
+        patient_id=patient.id,
+        blocking=blocking,
+        reasons=(reason,),
+        funnel=tuple(funnel),
+        fixes=_fixes(patient=patient, only=only, taken=taken),
+    )
+
+
+def _blocking_reason(
+    *,
+    patient: Patient,
+    plan: CallPlan,
+    blocking: Criterion | None,
+    prior: int,
+    taken: Sequence[str],
+    missed_requirements: set[Requirement],
+    shortfall: ReasonCode | None,
+    patient_timing: Timing,
+    declined: Sequence[str],
+) -> Reason:
+    if blocking is None:
+        return Reason(
+            Criterion.CAPACITY, ReasonCode.CAPACITY_TAKEN, False, 0, params(**_who(taken))
+        )
+    if blocking is Criterion.CERTIFIED:
+        return Reason(blocking, ReasonCode.NOT_CERTIFIED, False, 0, params(counsellors=prior))
+    if blocking is Criterion.ACTIVE:
+        return Reason(blocking, ReasonCode.INACTIVE, False, 0, params(counsellors=prior))
+    if blocking is Criterion.LANGUAGE:
+        return Reason(
+            blocking,
+            ReasonCode.NO_SHARED_LANGUAGE,
+            False,
+            0,
+            params(languages=tuple(sorted(patient.languages)), counsellors=prior),
+        )
+    if blocking is Criterion.NOT_DECLINED:
+        return Reason(
+            blocking,
+            ReasonCode.DECLINED_BEFORE,
+            False,
+            0,
+            params(counsellors=prior, counsellor_ids=tuple(declined[:REPORTED_IDS])),
+        )
+    if blocking is Criterion.REQUIREMENTS:
+        return Reason(
+            blocking,
+            ReasonCode.REQUIREMENTS_UNMET,
+            False,
+            0,
+            params(
+                requirements=tuple(sorted(str(item) for item in missed_requirements)),
+                counsellors=prior,
+            ),
+        )
+    if blocking is Criterion.CAPACITY:
+        return Reason(blocking, ReasonCode.NO_CAPACITY, False, 0, params(counsellors=prior))
+    if not patient_timing.starts:
+        return Reason(blocking, ReasonCode.NO_CALL_TIMES, False, 0, params(counsellors=prior))
+    return Reason(
+        blocking,
+        shortfall or ReasonCode.NO_COMMON_SLOT,
+        False,
+        0,
+        params(
+            counsellors=prior,
+            calls=plan.calls,
+            days=plan.first_call_within_minutes // (24 * 60),
+        ),
+    )
+
+
+def _fixes(
+    *,
+    patient: Patient,
+    only: dict[Criterion | Requirement, list[str]],
+    taken: Sequence[str],
+) -> tuple[Fix, ...]:
+    fixes: list[Fix] = []
+    for criterion in HARD_CRITERIA:
+        if criterion is Criterion.REQUIREMENTS:
+            for requirement in sorted(patient.requirements):
+                ids = only.get(requirement, [])
+                if ids:
+                    fixes.append(
+                        Fix(
+                            FixCode.RELAX_REQUIREMENT,
+                            params(requirement=str(requirement), **_who(ids)),
+                        )
+                    )
+            continue
+        ids = only.get(criterion, [])
+        if criterion is Criterion.CAPACITY:
+            # Full before the batch or filled by it: either way, one more place would do.
+            ids = sorted({*ids, *taken})
+        # A language cannot be asked of a counsellor; recruiting (below) covers it.
+        if ids and criterion in _FIX_OF:
+            fixes.append(Fix(_FIX_OF[criterion], params(**_who(ids))))
+    fixes.append(
+        Fix(
+            FixCode.RECRUIT_COUNSELLOR,
+            params(languages=tuple(sorted(patient.languages)), country=patient.country),
+        )
+    )
+    return tuple(fixes)

@@ -1,0 +1,470 @@
+"""Matching patients to counsellors: the optimal batch, the greedy baseline, one patient.
+
+The batch is a min-cost flow. Each waiting patient supplies one unit, which reaches the sink
+either through a counsellor or through the patient's own "unmatched" arc:
+
+    patient ──(cost: top - points)──► counsellor ──(n-th new patient: load cost)──► sink
+    patient ──────────────────────(cost: UNMATCHED, far above any score)──────────► sink
+
+A counsellor's arcs to the sink carry one unit each, the k-th costing what the caseload
+penalty charges for a caseload of ``active_patients + k - 1``. Those costs rise with k, so the
+flow always uses them cheapest first, and the convex penalty is exact. The unmatched arc keeps
+the model feasible for every input, and its cost is high enough that the flow matches as
+many patients as possible before it looks at scores. Min-cost flow has integral optimal
+solutions, so the flow solution is a proven optimal assignment, found in polynomial time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection, Sequence
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from .model import (
+    DEFAULT_PLAN,
+    DEFAULT_WEIGHTS,
+    Assignment,
+    BatchResult,
+    CallPlan,
+    Counsellor,
+    MatchingError,
+    MatchWeights,
+    Objective,
+    PairReport,
+    Patient,
+    Suggestion,
+    SuggestionList,
+    Unmatched,
+)
+from .pairs import (
+    caseload_cost,
+    hard_reasons,
+    preference_points,
+    preference_reasons,
+    requirements_missed,
+    time_reason,
+)
+from .report import unmatched_report
+from .timegrid import Grid, Timing
+
+__all__ = ["explain_pair", "match_batch", "match_greedy", "suggest_counsellors"]
+
+# Per patient: (counsellor index, points before the caseload penalty) for every counsellor
+# who passes every hard constraint, in counsellor id order.
+Options = list[list[tuple[int, int]]]
+
+
+def _check_unique(ids: list[str], kind: str) -> None:
+    for before, after in itertools.pairwise(ids):
+        if before == after:
+            raise MatchingError("duplicate_id", f"{kind} {after!r} appears twice")
+
+
+class _Pool:
+    """The inputs sorted by id (so input order never changes an answer) and their timings."""
+
+    def __init__(
+        self,
+        *,
+        patients: Sequence[Patient],
+        counsellors: Sequence[Counsellor],
+        now: int,
+        plan: CallPlan,
+        weights: MatchWeights,
+    ) -> None:
+        self.patients = sorted(patients, key=lambda item: item.id)
+        self.counsellors = sorted(counsellors, key=lambda item: item.id)
+        _check_unique([item.id for item in self.patients], "patient")
+        _check_unique([item.id for item in self.counsellors], "counsellor")
+        self.plan = plan
+        self.weights = weights
+        self.grid = Grid.build(now=now, plan=plan)
+        self._patient_timing: list[Timing | None] = [None] * len(self.patients)
+        self._counsellor_timing: list[Timing | None] = [None] * len(self.counsellors)
+
+    def patient_timing(self, index: int) -> Timing:
+        timing = self._patient_timing[index]
+        if timing is None:
+            timing = self.grid.timing(self.patients[index].call_times)
+            self._patient_timing[index] = timing
+        return timing
+
+    def counsellor_timing(self, index: int) -> Timing:
+        timing = self._counsellor_timing[index]
+        if timing is None:
+            timing = self.grid.timing(self.counsellors[index].free)
+            self._counsellor_timing[index] = timing
+        return timing
+
+    def options(self) -> Options:
+        """Every pair that passes every hard constraint, with its points (the hot loop)."""
+        by_language: dict[str, list[int]] = {}
+        for index, counsellor in enumerate(self.counsellors):
+            if counsellor.certified and counsellor.active and counsellor.capacity_left > 0:
+                self.counsellor_timing(index)
+                for language in counsellor.languages:
+                    by_language.setdefault(language, []).append(index)
+        timings = self._counsellor_timing
+        counsellors = self.counsellors
+        weights = self.weights
+        anchors = self.grid.anchors
+        options: Options = []
+        for index, patient in enumerate(self.patients):
+            row: list[tuple[int, int]] = []
+            options.append(row)
+            mine = self.patient_timing(index)
+            if not mine.starts:
+                continue
+            if len(patient.languages) == 1:
+                candidates: Sequence[int] = by_language.get(next(iter(patient.languages)), [])
+            else:
+                candidates = sorted(
+                    {other for lang in patient.languages for other in by_language.get(lang, [])}
+                )
+            declined = patient.declined_counsellor_ids
+            required = bool(patient.requirements)
+            for other in candidates:
+                counsellor = counsellors[other]
+                if declined and counsellor.id in declined:
+                    continue
+                if required and requirements_missed(patient, counsellor):
+                    continue
+                theirs = timings[other]
+                assert theirs is not None
+                # Grid.fits, inlined: this line runs for every language-sharing pair.
+                if not theirs.weekly & mine.weekly and (
+                    not theirs.loose & mine.loose or not anchors(theirs.starts & mine.starts)
+                ):
+                    continue
+                row.append((other, preference_points(patient, counsellor, weights)))
+        return options
+
+    def report(self, index: int, *, eligible: Collection[int] | None) -> Unmatched:
+        return unmatched_report(
+            patient=self.patients[index],
+            counsellors=self.counsellors,
+            timing_of=self.counsellor_timing,
+            patient_timing=self.patient_timing(index),
+            grid=self.grid,
+            plan=self.plan,
+            eligible=eligible,
+        )
+
+    def propose(
+        self, counsellor_index: int, patient_indices: Sequence[int]
+    ) -> dict[int, tuple[tuple[int, ...], bool]]:
+        """A call series for each new patient of one counsellor, avoiding each other.
+
+        The patient with the fewest possible series left goes next (ties by id), so a patient
+        who can only make Tuesday evening is not crowded out by one who could make any day.
+        A patient left without room keeps a series that fits on their own, marked as a clash.
+        """
+        full = self.counsellor_timing(counsellor_index).starts
+        free = full
+        waiting = list(patient_indices)
+        proposals: dict[int, tuple[tuple[int, ...], bool]] = {}
+        while waiting:
+            room = {
+                index: self.grid.anchors(free & self.patient_timing(index).starts).bit_count()
+                for index in waiting
+            }
+            index = min(waiting, key=lambda item: (room[item], item))
+            waiting.remove(index)
+            mine = self.patient_timing(index).starts
+            zone = self.patients[index].zone
+            schedule = self.grid.series(free & mine, zone) if room[index] else None
+            if schedule is None:
+                schedule = self.grid.series(full & mine, zone)
+                assert schedule is not None, "an assigned pair always fits on its own"
+                proposals[index] = (schedule, True)
+            else:
+                free = self.grid.without(free, schedule)
+                proposals[index] = (schedule, False)
+        return proposals
+
+    def result(self, options: Options, chosen: dict[int, int], *, optimal: bool) -> BatchResult:
+        """Assignments with reasons and proposed calls; a report for everyone left over."""
+        members: dict[int, list[int]] = {}
+        for patient_index in sorted(chosen):
+            members.setdefault(chosen[patient_index], []).append(patient_index)
+        assignments: list[Assignment] = []
+        for counsellor_index, patient_indices in members.items():
+            counsellor = self.counsellors[counsellor_index]
+            full = self.counsellor_timing(counsellor_index).starts
+            proposals = self.propose(counsellor_index, patient_indices)
+            # The caseload penalty of the k-th new patient goes to the k-th by patient id, so
+            # the scores of a batch add up to its objective.
+            for k, patient_index in enumerate(patient_indices):
+                patient = self.patients[patient_index]
+                schedule, clash = proposals[patient_index]
+                mine = self.patient_timing(patient_index).starts
+                time = time_reason(
+                    grid=self.grid,
+                    plan=self.plan,
+                    patient_starts=mine,
+                    common=mine & full,
+                    schedule=schedule,
+                )
+                reasons = hard_reasons(patient, counsellor, time=time) + preference_reasons(
+                    patient, counsellor, self.weights, caseload=counsellor.active_patients + k
+                )
+                assignments.append(
+                    Assignment(
+                        patient_id=patient.id,
+                        counsellor_id=counsellor.id,
+                        score=sum(reason.points for reason in reasons),
+                        reasons=reasons,
+                        schedule=schedule,
+                        schedule_clash=clash,
+                    )
+                )
+        assignments.sort(key=lambda item: item.patient_id)
+        unmatched = tuple(
+            self.report(index, eligible={other for other, _ in options[index]})
+            for index in range(len(self.patients))
+            if index not in chosen
+        )
+        return BatchResult(
+            assignments=tuple(assignments),
+            unmatched=unmatched,
+            objective=Objective(
+                matched=len(assignments), score=sum(item.score for item in assignments)
+            ),
+            proven_optimal=optimal,
+        )
+
+
+def _solve_flow(pool: _Pool, options: Options) -> tuple[dict[int, int], Objective]:
+    """Patient index -> counsellor index for a lexicographically optimal batch, and its value."""
+    weights = pool.weights
+    patients = len(options)
+    demand: dict[int, int] = {}
+    for row in options:
+        for other, _ in row:
+            demand[other] = demand.get(other, 0) + 1
+    used = sorted(demand)
+    node_of = {other: patients + k for k, other in enumerate(used)}
+    sink = patients + len(used)
+    top = weights.max_pair_points
+
+    tails: list[int] = []
+    heads: list[int] = []
+    costs: list[int] = []
+    for node, row in enumerate(options):
+        for other, points in row:
+            tails.append(node)
+            heads.append(node_of[other])
+            costs.append(top - points)
+    pair_arcs = len(tails)
+    heaviest_load = 0
+    for other in used:
+        counsellor = pool.counsellors[other]
+        # More sink arcs than possible patients would only slow the solver down.
+        for k in range(min(counsellor.capacity_left, demand[other])):
+            cost = caseload_cost(weights, counsellor.active_patients + k)
+            heaviest_load = max(heaviest_load, cost)
+            tails.append(node_of[other])
+            heads.append(sink)
+            costs.append(cost)
+    # Matching one more patient reroutes the flow along a cycle through the sink that drops
+    # one unmatched arc, adds at most one arc per counsellor (each costing at most ``top``)
+    # and one sink arc (at most ``heaviest_load``). An unmatched cost above that sum makes
+    # every such cycle profitable, so the optimum matches as many patients as possible.
+    unmatched_cost = min(patients, len(used)) * top + heaviest_load + 1
+    for node in range(patients):
+        tails.append(node)
+        heads.append(sink)
+        costs.append(unmatched_cost)
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails, dtype=np.int32),
+        np.array(heads, dtype=np.int32),
+        np.ones(len(tails), dtype=np.int64),
+        np.array(costs, dtype=np.int64),
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:patients] = 1
+    supplies[sink] = -patients
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        # The unmatched arcs make every instance feasible; anything else is a solver fault.
+        raise MatchingError("solver_failed", f"min-cost flow ended with status {status}")
+    chosen: dict[int, int] = {}
+    if pair_arcs:
+        used_arcs = np.flatnonzero(flow.flows(np.arange(pair_arcs, dtype=np.int32)))
+        for arc in used_arcs.tolist():
+            chosen[tails[arc]] = used[heads[arc] - patients]
+    # Undo the cost transformation: each matched patient paid ``top - points`` instead of
+    # ``-points``, each unmatched one ``unmatched_cost``.
+    matched = len(chosen)
+    score = matched * top + (patients - matched) * unmatched_cost - flow.optimal_cost()
+    return chosen, Objective(matched=matched, score=score)
+
+
+def _validated(now: int, weights: MatchWeights, plan: CallPlan) -> None:
+    if not isinstance(now, int):
+        raise MatchingError("bad_now", "now is a UTC minute (see utc_minute)")
+    if not isinstance(weights, MatchWeights) or not isinstance(plan, CallPlan):
+        raise MatchingError("bad_config", "weights and plan must be MatchWeights and CallPlan")
+
+
+def match_batch(
+    *,
+    patients: Sequence[Patient],
+    counsellors: Sequence[Counsellor],
+    now: int,
+    weights: MatchWeights = DEFAULT_WEIGHTS,
+    plan: CallPlan = DEFAULT_PLAN,
+) -> BatchResult:
+    """Match every waiting patient at once, to proven optimality.
+
+    Maximises the number of patients matched, then the total score (preference points minus
+    the caseload penalty). Every patient appears once: in ``assignments`` or in ``unmatched``.
+    """
+    _validated(now, weights, plan)
+    pool = _Pool(patients=patients, counsellors=counsellors, now=now, plan=plan, weights=weights)
+    options = pool.options()
+    chosen, objective = _solve_flow(pool, options)
+    result = pool.result(options, chosen, optimal=True)
+    # The reasons' points must add up to the solver's own objective, or one of them is wrong.
+    assert result.objective == objective, (result.objective, objective)
+    return result
+
+
+def match_greedy(
+    *,
+    patients: Sequence[Patient],
+    counsellors: Sequence[Counsellor],
+    now: int,
+    weights: MatchWeights = DEFAULT_WEIGHTS,
+    plan: CallPlan = DEFAULT_PLAN,
+) -> BatchResult:
+    """The baseline: patients in id order, each taking the best counsellor still free.
+
+    This is what a coordinator gets by accepting the top suggestion for one patient after
+    another; the benchmark compares it with ``match_batch``.
+    """
+    _validated(now, weights, plan)
+    pool = _Pool(patients=patients, counsellors=counsellors, now=now, plan=plan, weights=weights)
+    options = pool.options()
+    caseload = [counsellor.active_patients for counsellor in pool.counsellors]
+    left = [counsellor.capacity_left for counsellor in pool.counsellors]
+    chosen: dict[int, int] = {}
+    for index, row in enumerate(options):
+        best: int | None = None
+        best_value = 0
+        # ``row`` is in counsellor id order and only a strictly better value replaces the
+        # best, so ties go to the smaller id.
+        for other, points in row:
+            if left[other] <= 0:
+                continue
+            value = points - caseload_cost(weights, caseload[other])
+            if best is None or value > best_value:
+                best, best_value = other, value
+        if best is not None:
+            chosen[index] = best
+            left[best] -= 1
+            caseload[best] += 1
+    return pool.result(options, chosen, optimal=False)
+
+
+def suggest_counsellors(
+    *,
+    patient: Patient,
+    counsellors: Sequence[Counsellor],
+    now: int,
+    weights: MatchWeights = DEFAULT_WEIGHTS,
+    plan: CallPlan = DEFAULT_PLAN,
+    limit: int | None = 10,
+) -> SuggestionList:
+    """Counsellors for one patient, best first (score, then counsellor id), with reasons.
+
+    When nobody passes the hard constraints, ``unmatched`` says why and what would help.
+    """
+    _validated(now, weights, plan)
+    pool = _Pool(patients=[patient], counsellors=counsellors, now=now, plan=plan, weights=weights)
+    mine = pool.patient_timing(0)
+    ranked: list[tuple[int, str, int]] = []
+    for index, counsellor in enumerate(pool.counsellors):
+        # Cheap tests first; the time test only for counsellors who pass them.
+        if not (
+            counsellor.certified
+            and counsellor.active
+            and counsellor.capacity_left > 0
+            and patient.languages & counsellor.languages
+            and counsellor.id not in patient.declined_counsellor_ids
+            and not requirements_missed(patient, counsellor)
+            and pool.grid.fits(mine, pool.counsellor_timing(index))
+        ):
+            continue
+        score = preference_points(patient, counsellor, weights) - caseload_cost(
+            weights, counsellor.active_patients
+        )
+        ranked.append((-score, counsellor.id, index))
+    ranked.sort()
+    if limit is not None:
+        ranked = ranked[: max(limit, 0)]
+    suggestions: list[Suggestion] = []
+    for _, _, index in ranked:
+        report = _pair_report(pool, index)
+        assert report.eligible and report.schedule is not None
+        suggestions.append(
+            Suggestion(
+                counsellor_id=report.counsellor_id,
+                score=report.score,
+                reasons=report.reasons,
+                schedule=report.schedule,
+            )
+        )
+    return SuggestionList(
+        patient_id=patient.id,
+        suggestions=tuple(suggestions),
+        unmatched=None if ranked else pool.report(0, eligible=()),
+    )
+
+
+def _pair_report(pool: _Pool, index: int) -> PairReport:
+    patient = pool.patients[0]
+    counsellor = pool.counsellors[index]
+    mine = pool.patient_timing(0).starts
+    common = mine & pool.counsellor_timing(index).starts
+    schedule = pool.grid.series(common, patient.zone)
+    hard = hard_reasons(
+        patient,
+        counsellor,
+        time=time_reason(
+            grid=pool.grid, plan=pool.plan, patient_starts=mine, common=common, schedule=schedule
+        ),
+    )
+    reasons = hard + preference_reasons(
+        patient, counsellor, pool.weights, caseload=counsellor.active_patients
+    )
+    return PairReport(
+        patient_id=patient.id,
+        counsellor_id=counsellor.id,
+        eligible=all(reason.met for reason in hard),
+        score=sum(reason.points for reason in reasons),
+        reasons=reasons,
+        schedule=schedule,
+    )
+
+
+def explain_pair(
+    *,
+    patient: Patient,
+    counsellor: Counsellor,
+    now: int,
+    weights: MatchWeights = DEFAULT_WEIGHTS,
+    plan: CallPlan = DEFAULT_PLAN,
+) -> PairReport:
+    """Every hard constraint and preference for one pair, met or missed ("why not Anna?").
+
+    ``schedule`` is the series the two could hold, whatever the other constraints say.
+    """
+    _validated(now, weights, plan)
+    pool = _Pool(patients=[patient], counsellors=[counsellor], now=now, plan=plan, weights=weights)
+    return _pair_report(pool, 0)
