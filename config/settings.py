@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rarebridge.accounts",
     "rarebridge.programs",
     "rarebridge.counselling",
+    "rarebridge.safety",
     "rarebridge.notify",
     "rarebridge.portals",
     "rarebridge.demo",
@@ -217,6 +218,8 @@ TIME_ZONE = "UTC"  # storage; every page shows the viewer's own zone
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -267,6 +270,29 @@ if SMS_BACKEND == "twilio" and not (
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER."
     )
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+
+# Safety: minutes an alert may wait for acknowledgement before it escalates, by level.
+SAFETY_ACK_MINUTES = {
+    "immediate": env_int("SAFETY_ACK_MINUTES_IMMEDIATE", 15),
+    "high": env_int("SAFETY_ACK_MINUTES_HIGH", 15),
+    "medium": env_int("SAFETY_ACK_MINUTES_MEDIUM", 60),
+    "low": env_int("SAFETY_ACK_MINUTES_LOW", 24 * 60),
+}
+
+# Counselling: certification lapses without a refresher; calls can be changed until a cut-off.
+CERTIFICATION_VALID_DAYS = env_int("CERTIFICATION_VALID_DAYS", 365)
+CALL_CHANGE_CUTOFF_HOURS = env_int("CALL_CHANGE_CUTOFF_HOURS", 12)
+CALL_NOTE_DUE_HOURS = env_int("CALL_NOTE_DUE_HOURS", 24)
+BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 28)
+
+# Periodic jobs: run every PERIODIC_SECONDS by the in-process worker (`manage.py serve`) and by
+# `manage.py run_periodic` from cron or a systemd timer in production. Each is idempotent.
+PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 30)
+PERIODIC_JOBS = [
+    "rarebridge.notify.services.messages_requeue_due",
+    "rarebridge.safety.services.alerts_escalate_due",
+    "rarebridge.counselling.services.call_reminders_due",
+]
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
 
 # Security: strict in production, comfortable on a laptop.

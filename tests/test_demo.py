@@ -46,3 +46,22 @@ def test_it_builds_the_demo_world_and_running_it_again_changes_nothing(db):
     assert set(
         User.objects.filter(email__startswith="patient").values_list("language", flat=True)
     ) == {"en", "de", "pl", "nl", "hu", "fr"}
+
+
+def test_it_gives_the_demo_patients_weeks_calls_and_notes(db):
+    from collections import Counter
+
+    from rarebridge.counselling.models import Call, CallNote
+    from rarebridge.programs.models import Enrolment
+
+    call_command("seed_demo")
+    assert Enrolment.objects.count() == 5 * 30
+    assert (
+        len({e.start_date for e in Enrolment.objects.all()}) == 7
+    )  # patients at every week, and a few finished
+    statuses = Counter(Call.objects.values_list("status", flat=True))
+    assert statuses["held"] and statuses["missed"] and statuses["booked"]
+    assert (
+        CallNote.objects.filter(signed_at__isnull=False).count()
+        == statuses["held"] + statuses["missed"]
+    )

@@ -99,6 +99,7 @@ def test_it_reports_a_missing_translation_of_a_listed_language(copy_of_program):
 def test_it_never_changes_the_structure_of_a_version_with_enrolments(enrolled, copy_of_program):
     shutil.rmtree(copy_of_program / "translations")  # their keys would name the old field
     program = json.loads((copy_of_program / "program.json").read_text())
+    program["languages"] = ["en"]
     program["weeks"][0]["reflection"]["fields"][1]["id"] = "renamed"
     (copy_of_program / "program.json").write_text(json.dumps(program, indent=2))
     with pytest.raises(VersionFrozen):
@@ -330,3 +331,114 @@ def test_it_prints_one_chapter_with_the_patients_own_answers(cast, as_user, vers
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Sleep better and worry less" in " ".join(text.split())
     assert "Week 2" not in text.split("\n")[0]
+
+
+def test_it_renders_every_exercise_and_reflection_of_the_program(cast, as_user, version):
+    enrolment_start(
+        patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=50)
+    )
+    client = as_user(cast.patient.user)
+    for exercise in Exercise.objects.filter(version=version):
+        response = client.get(reverse("patient:exercise", args=[exercise.key]))
+        assert response.status_code == 200, exercise.key
+        assert exercise.title in response.content.decode()
+
+
+def test_it_round_trips_every_field_type_through_the_form():
+    from django.http import QueryDict
+
+    from rarebridge.programs.answers import clean_answers
+    from rarebridge.programs.forms import parse_form
+
+    label = {"en": "x"}
+    fields = [
+        {"id": "t", "type": "text", "label": label, "max_length": 20},
+        {"id": "lt", "type": "long_text", "label": label, "max_length": 200},
+        {
+            "id": "one",
+            "type": "single_choice",
+            "label": label,
+            "choices": [{"value": "a", "label": label}, {"value": "b", "label": label}],
+        },
+        {
+            "id": "many",
+            "type": "multiple_choice",
+            "label": label,
+            "choices": [{"value": "a", "label": label}, {"value": "b", "label": label}],
+        },
+        {
+            "id": "s",
+            "type": "scale",
+            "label": label,
+            "min": 0,
+            "max": 10,
+            "min_label": label,
+            "max_label": label,
+        },
+        {"id": "items", "type": "list", "label": label, "max_items": 3, "item_max_length": 30},
+        {
+            "id": "rank",
+            "type": "ranked_cards",
+            "label": label,
+            "cards": [
+                {"value": "x", "label": label},
+                {"value": "y", "label": label},
+                {"value": "z", "label": label},
+            ],
+            "max_ranked": 2,
+        },
+        {"id": "d", "type": "date", "label": label},
+        {
+            "id": "rows",
+            "type": "repeating_rows",
+            "label": label,
+            "add_label": label,
+            "max_rows": 5,
+            "fields": [
+                {"id": "what", "type": "text", "label": label, "max_length": 50},
+                {
+                    "id": "how",
+                    "type": "scale",
+                    "label": label,
+                    "min": 1,
+                    "max": 5,
+                    "min_label": label,
+                    "max_label": label,
+                },
+            ],
+        },
+    ]
+    post = QueryDict(mutable=True)
+    post.update(
+        {
+            "f.t": "short",
+            "f.lt": "line one\nline two",
+            "f.one": "b",
+            "f.s": "7",
+            "f.items": "walk\n\nread\n",
+            "f.rank.z": "1",
+            "f.rank.x": "2",
+            "f.d": "2026-03-01",
+            "r.rows.0.what": "walked",
+            "r.rows.0.how": "4",
+            "r.rows.1.what": "",
+        }
+    )
+    post.setlist("f.many", ["a", "b"])
+    cleaned, errors = clean_answers(fields, parse_form(fields, post))
+    assert errors == {}
+    assert cleaned == {
+        "t": "short",
+        "lt": "line one\nline two",
+        "one": "b",
+        "many": ["a", "b"],
+        "s": 7,
+        "items": ["walk", "read"],
+        "rank": ["z", "x"],
+        "d": "2026-03-01",
+        "rows": [{"what": "walked", "how": 4}],
+    }
+    bad = QueryDict(mutable=True)
+    bad.update({"f.one": "nope", "f.s": "11", "f.d": "yesterday", "f.t": "x" * 21})
+    _cleaned, errors = clean_answers(fields, parse_form(fields, bad))
+    assert set(errors) == {"one", "s", "d", "t"}

@@ -34,6 +34,11 @@ class Perm(StrEnum):
     PEOPLE_INVITE = "people.invite"
     CRISIS_CHANGE = "crisis.change"
     PROGRAM_VIEW = "program.view"
+    CONCERN_RAISE = "concern.raise"  # raise a concern about a patient in reach
+    ALERT_HANDLE = "alert.handle"  # receive, acknowledge and close alerts
+    SUPERVISION_ATTEND = "supervision.attend"  # be listed as attending supervision
+    SUPERVISION_VIEW = "supervision.view"  # the supervisor dashboard and supervision meetings
+    COUNSELLING_MANAGE = "counselling.manage"  # training records, certification, reassignment
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -51,13 +56,31 @@ PATIENT_REACH: dict[Role, str] = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: frozenset(),
-    Role.COUNSELLOR: frozenset({Perm.PATIENT_VIEW}),
-    Role.SUPERVISOR: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PROGRAM_VIEW}),
-    Role.SITE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE, Perm.PEOPLE_INVITE}),
+    Role.COUNSELLOR: frozenset({Perm.PATIENT_VIEW, Perm.CONCERN_RAISE, Perm.SUPERVISION_ATTEND}),
+    Role.SUPERVISOR: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.PROGRAM_VIEW,
+            Perm.SUPERVISION_VIEW,
+            Perm.COUNSELLING_MANAGE,
+            Perm.CONCERN_RAISE,
+            Perm.ALERT_HANDLE,
+        }
+    ),
+    Role.SITE_COORDINATOR: frozenset(
+        {Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE, Perm.PEOPLE_INVITE, Perm.COUNSELLING_MANAGE}
+    ),
     Role.TRIAL_MANAGER: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE}),
     Role.CARE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE}),
     Role.PROGRAM_ADMIN: frozenset(
-        {Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE, Perm.CRISIS_CHANGE, Perm.PROGRAM_VIEW}
+        {
+            Perm.AUDIT_VIEW,
+            Perm.PEOPLE_INVITE,
+            Perm.CRISIS_CHANGE,
+            Perm.PROGRAM_VIEW,
+            Perm.COUNSELLING_MANAGE,
+        }
     ),
 }
 

@@ -183,7 +183,7 @@ def messages_requeue_due() -> int:
 
     A message is stuck when a worker died after claiming it; it is sent again, so a crash at
     exactly that moment can repeat one message (at-least-once). Run by the in-process worker
-    loop and by ``manage.py notify_sweep`` in production.
+    loop and by ``manage.py run_periodic`` in production.
     """
     now = timezone.now()
     stuck = Message.objects.filter(status=Message.Status.SENDING, updated_at__lt=now - STUCK_AFTER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -101,4 +102,27 @@ def test_it_tells_two_tabs_apart_instead_of_overwriting(browser, live_server, ne
     second.get_by_role("button", name="Keep what I typed here").click()
     second.locator(".save-status", has_text="Saved").wait_for()
     assert ExerciseAnswer.objects.get().data[field[2:]] == "From the second tab"
+    context.close()
+
+
+def test_it_passes_axe_on_every_exercise_week_and_the_values_page(
+    browser, live_server, cast, assert_accessible
+):
+    version, _ = program_version_load(path=SOURCE)
+    enrolment_start(
+        patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=50)
+    )
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    sign_in(page, "anna@example.org", staff=False)
+    paths = [reverse("patient:week", args=[n]) for n in range(1, 7)] + [
+        reverse("patient:values_goals")
+    ]
+    paths += [
+        reverse("patient:exercise", args=[key])
+        for key in Exercise.objects.values_list("key", flat=True)
+    ]
+    for path in paths:
+        page.goto(path)
+        assert_accessible(page, path)
     context.close()

@@ -3,4 +3,9 @@ from django.urls import path
 from rarebridge.portals.counsellor import views
 
 app_name = "counsellor"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("availability/", views.availability, name="availability"),
+    path("calls/<int:pk>/note/", views.call_note, name="call_note"),
+    path("calendar-feed/", views.calendar_feed, name="calendar_feed"),
+]

@@ -1,16 +1,166 @@
 from __future__ import annotations
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rarebridge.accounts.selectors import patients_page_for_user
+from rarebridge.counselling.ics import calendar_for
+from rarebridge.counselling.selectors import (
+    call_get_for_user,
+    calls_for_feed,
+    counsellor_home,
+    counsellor_profile_for,
+    feed_owner,
+    note_for_call,
+)
+from rarebridge.counselling.services import (
+    availability_exception_add,
+    availability_rule_add,
+    availability_rule_remove,
+    calendar_feed_create,
+    calendar_feed_revoke,
+    note_amend,
+    note_save,
+)
+from rarebridge.network.selectors import crisis_resources_for_country
+from rarebridge.portals.counsellor.forms import AmendForm, ExceptionForm, NoteForm, RuleForm
 from rarebridge.portals.decorators import role_required
+from rarebridge.programs.selectors import guideline_in_language
 
 
 @require_GET
 @role_required("counsellor")
 def home(request):
-    caseload = patients_page_for_user(
-        user=request.user, page_number=request.GET.get("page"), per_page=100, request=request
+    return render(request, "counsellor/home.html", counsellor_home(user=request.user))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("counsellor")
+def availability(request):
+    profile = counsellor_profile_for(user=request.user)
+    rule_form = RuleForm(
+        request.POST if request.POST.get("form") == "rule" else None, prefix="rule"
     )
-    return render(request, "counsellor/home.html", {"caseload": caseload})
+    exception_form = ExceptionForm(
+        request.POST if request.POST.get("form") == "exception" else None, prefix="off"
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "remove":
+                rule = profile.rules.filter(pk=request.POST.get("rule")).first()
+                if rule is None:
+                    raise Http404
+                availability_rule_remove(rule=rule, by=request.user)
+                return redirect("counsellor:availability")
+            if rule_form.is_valid():
+                availability_rule_add(counsellor=profile, by=request.user, **rule_form.cleaned_data)
+                messages.success(
+                    request, _("Saved. Patients see these times in their own time zone.")
+                )
+                return redirect("counsellor:availability")
+            if exception_form.is_valid():
+                availability_exception_add(
+                    counsellor=profile, by=request.user, **exception_form.cleaned_data
+                )
+                messages.success(request, _("Saved. No calls can be booked at that time."))
+                return redirect("counsellor:availability")
+        except ValidationError as exc:
+            (rule_form if request.POST.get("form") == "rule" else exception_form).add_error(
+                None, exc
+            )
+    return render(
+        request,
+        "counsellor/availability.html",
+        {
+            "profile": profile,
+            "rules": profile.rules.all(),
+            "exceptions": profile.exceptions.all(),
+            "rule_form": rule_form,
+            "exception_form": exception_form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("counsellor")
+def call_note(request, pk: int):
+    call = call_get_for_user(user=request.user, id=pk, need="note", request=request)
+    guideline, _fallback = guideline_in_language(
+        version=call.enrolment.version, week=call.week, language=get_language()
+    )
+    note = note_for_call(call=call)
+    initial = None
+    if note:
+        initial = {
+            "held": "yes" if note.held else "no",
+            "missed_reason": note.missed_reason,
+            "duration_minutes": note.duration_minutes,
+            "topics": note.topics,
+            "engagement": note.engagement,
+            "agreed_next": note.agreed_next,
+            "risk": note.risk,
+            "text": note.text,
+        }
+    form = NoteForm(request.POST or None, initial=initial, checklist=guideline.checklist)
+    amend_form = AmendForm(request.POST if request.POST.get("action") == "amend" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "amend":
+                if note is None or not note.signed_at or not amend_form.is_valid():
+                    raise ValidationError(_("Please write the amendment."))
+                note_amend(note=note, by=request.user, text=amend_form.cleaned_data["text"])
+                return redirect("counsellor:call_note", pk=call.pk)
+            if form.is_valid():
+                note_save(
+                    call=call,
+                    by=request.user,
+                    sign=request.POST.get("action") == "sign",
+                    **form.cleaned_data,
+                )
+                messages.success(request, _("The note is saved."))
+                return redirect("counsellor:call_note", pk=call.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(
+        request,
+        "counsellor/call_note.html",
+        {
+            "call": call,
+            "note": note,
+            "form": form,
+            "amend_form": amend_form,
+            "guideline": guideline,
+            "resources": crisis_resources_for_country(country_code=call.patient.country_id),
+        },
+    )
+
+
+@require_POST
+@role_required("counsellor", "patient")
+def calendar_feed(request):
+    if request.POST.get("action") == "revoke":
+        calendar_feed_revoke(user=request.user)
+        messages.success(
+            request, _("Your calendar link no longer works. Create a new one when you want.")
+        )
+        return redirect("public:preferences")
+    token = calendar_feed_create(user=request.user)
+    request.session["calendar_feed_url"] = request.build_absolute_uri(f"/calendar/{token}.ics")
+    messages.success(
+        request,
+        _("Your private calendar link is ready. Copy it into your calendar app; do not share it."),
+    )
+    return redirect("public:preferences")
+
+
+@require_GET
+def calendar_feed_ics(request, token: str):
+    """The private feed: the token is the credential, so no sign-in is needed."""
+    user = feed_owner(token=token)
+    return HttpResponse(
+        calendar_for(calls_for_feed(user=user), user), content_type="text/calendar; charset=utf-8"
+    )

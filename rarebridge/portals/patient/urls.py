@@ -12,4 +12,8 @@ urlpatterns = [
     path("values-and-goals/", views.values_and_goals, name="values_goals"),
     path("booklet.pdf", views.booklet, name="booklet"),
     path("messages/", views.messages_inbox, name="messages"),
+    path("calls/", views.calls, name="calls"),
+    path("calls/book/", views.call_book_view, name="call_book"),
+    path("calls/<int:pk>/", views.call_change, name="call_change"),
+    path("calls/<int:pk>/call.ics", views.call_ics, name="call_ics"),
 ]

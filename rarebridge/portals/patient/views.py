@@ -1,12 +1,24 @@
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.counselling.ics import calendar_for
+from rarebridge.counselling.selectors import (
+    bookable_slots_for_patient,
+    call_get_for_user,
+    calls_for_patient,
+)
+from rarebridge.counselling.services import SlotTaken, call_book, call_cancel, call_reschedule
 from rarebridge.network.models import pick_translation
 from rarebridge.notify.selectors import inbox_for_user
 from rarebridge.portals.decorators import role_required
@@ -30,7 +42,14 @@ from rarebridge.programs.services import answer_complete, answer_save, answer_sh
 def home(request):
     """ "This week": where the patient is, what is open, what comes next."""
     enrolment = enrolment_for_patient(user=request.user)
-    context = {"profile": request.user.patient_profile, "enrolment": enrolment}
+    upcoming_calls = calls_for_patient(user=request.user).filter(
+        status="booked", starts_at__gte=timezone.now()
+    )
+    context = {
+        "profile": request.user.patient_profile,
+        "enrolment": enrolment,
+        "next_call": upcoming_calls.first(),
+    }
     if enrolment is not None:
         weeks = weeks_for(enrolment=enrolment, user=request.user)
         rows = exercises_with_answers(enrolment=enrolment)
@@ -268,3 +287,131 @@ def booklet(request):
 def messages_inbox(request):
     items = inbox_for_user(user=request.user)[:50]
     return render(request, "patient/messages.html", {"items": items})
+
+
+# Calls --------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required("patient")
+def calls(request):
+    counsellor, slots = bookable_slots_for_patient(user=request.user)
+    enrolment = enrolment_for_patient(user=request.user)
+    booked_weeks = set(
+        calls_for_patient(user=request.user)
+        .filter(status__in=["booked", "held", "missed"])
+        .values_list("week", flat=True)
+    )
+    open_weeks = (
+        [
+            w.number
+            for w in weeks_for(
+                enrolment=enrolment, user=request.user, now=timezone.now() + timedelta(days=7)
+            )
+        ]
+        if enrolment
+        else []
+    )
+    return render(
+        request,
+        "patient/calls.html",
+        {
+            "calls": calls_for_patient(user=request.user),
+            "counsellor": counsellor,
+            "slot_days": _by_day(slots),
+            "weeks_to_book": [n for n in open_weeks if n not in booked_weeks],
+            "enrolment": enrolment,
+        },
+    )
+
+
+def _by_day(slots):
+    days: dict = {}
+    for slot in slots:
+        local = timezone.localtime(slot)
+        days.setdefault(local.date(), []).append(slot)
+    return sorted(days.items())
+
+
+@require_POST
+@role_required("patient")
+def call_book_view(request):
+    enrolment = enrolment_get_for_patient(user=request.user)
+    counsellor, _slots = bookable_slots_for_patient(user=request.user)
+    try:
+        starts_at = datetime.fromisoformat(request.POST.get("slot", ""))
+        week = int(request.POST.get("week", ""))
+    except ValueError:
+        messages.error(request, _("Please choose a time and a week."))
+        return redirect("patient:calls")
+    if counsellor is None:
+        raise Http404
+    try:
+        call_book(
+            enrolment=enrolment,
+            counsellor=counsellor,
+            starts_at=starts_at,
+            week=week,
+            by=request.user,
+        )
+    except SlotTaken as taken:
+        times = ", ".join(
+            date_format(timezone.localtime(s), "DATETIME_FORMAT") for s in taken.alternatives[:3]
+        )
+        messages.error(
+            request,
+            _("Sorry — someone booked this time a moment ago. Free times soon after: %(times)s")
+            % {"times": times or "—"},
+        )
+        return redirect("patient:calls")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("patient:calls")
+    messages.success(request, _("Your call is booked. We sent you the details."))
+    return redirect("patient:calls")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def call_change(request, pk: int):
+    call = call_get_for_user(user=request.user, id=pk, need="change", request=request)
+    _counsellor, slots = bookable_slots_for_patient(user=request.user)
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            if request.POST.get("action") == "cancel":
+                call_cancel(call=call, by=request.user, reason=reason)
+                messages.success(request, _("The call is cancelled."))
+            else:
+                call_reschedule(
+                    call=call,
+                    new_start=datetime.fromisoformat(request.POST.get("slot", "")),
+                    by=request.user,
+                    reason=reason,
+                )
+                messages.success(request, _("The call is moved."))
+            return redirect("patient:calls")
+        except SlotTaken:
+            messages.error(
+                request, _("Sorry — someone booked this time a moment ago. Please choose another.")
+            )
+        except (ValidationError, ValueError) as exc:
+            messages.error(
+                request, " ".join(getattr(exc, "messages", [_("Please choose a time.")]))
+            )
+    return render(
+        request,
+        "patient/call_change.html",
+        {"call": call, "slot_days": _by_day(slots), "reason": request.POST.get("reason", "")},
+    )
+
+
+@require_GET
+@role_required("patient")
+def call_ics(request, pk: int):
+    call = call_get_for_user(user=request.user, id=pk, request=request)
+    response = HttpResponse(
+        calendar_for([call], request.user), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="rarebridge-call-{call.pk}.ics"'
+    return response

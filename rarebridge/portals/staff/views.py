@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,21 @@ from rarebridge.accounts.selectors import (
 )
 from rarebridge.accounts.services import invitation_create, invitation_revoke
 from rarebridge.core.permissions import Perm, Role
+from rarebridge.counselling.selectors import (
+    counsellor_get_for_manager,
+    is_certified,
+    patients_needing_reassignment,
+    roleplay_checklist,
+    supervisor_dashboard,
+    supervisor_dashboard_rows_for_manager,
+    training_gaps,
+    training_modules,
+)
+from rarebridge.counselling.services import (
+    certification_grant,
+    roleplay_sign_off,
+    training_attendance_record,
+)
 from rarebridge.network.selectors import crisis_resource_get_for_user, crisis_resources_for_admin
 from rarebridge.network.services import crisis_resource_update
 from rarebridge.portals.decorators import staff_required
@@ -221,5 +237,74 @@ def program_preview(request, pk: int):
             "fallback": fallback,
             "week": week,
             "language": language,
+        },
+    )
+
+
+# Counselling: supervisor dashboard, counsellors, training and certification -------------------
+
+
+@require_GET
+@staff_required
+def supervision(request):
+    return render(request, "staff/supervision.html", supervisor_dashboard(user=request.user))
+
+
+@require_GET
+@staff_required
+def counsellors(request):
+    if not user_has_perm(request.user, Perm.COUNSELLING_MANAGE):
+        raise PermissionDenied
+    return render(
+        request,
+        "staff/counsellors.html",
+        {
+            "dashboard": supervisor_dashboard_rows_for_manager(user=request.user),
+            "reassign": patients_needing_reassignment(user=request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def counsellor_training(request, pk: int):
+    profile = counsellor_get_for_manager(user=request.user, id=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "attend":
+                module = training_modules().get(pk=request.POST.get("module"))
+                training_attendance_record(
+                    counsellor=profile,
+                    module=module,
+                    attended_on=timezone.localdate(),
+                    by=request.user,
+                )
+            elif action == "roleplay":
+                checklist = roleplay_checklist()
+                roleplay_sign_off(
+                    counsellor=profile,
+                    results={k: request.POST.get(f"rp-{k}") == "on" for k in checklist},
+                    by=request.user,
+                )
+            elif action == "certify":
+                certification_grant(counsellor=profile, by=request.user)
+                messages.success(
+                    request, _("Certified. Patients can now be assigned and book calls.")
+                )
+            return redirect("staff:counsellor_training", pk=pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "staff/counsellor_training.html",
+        {
+            "profile": profile,
+            "modules": training_modules(),
+            "gaps": training_gaps(counsellor=profile),
+            "attended": set(profile.attendance.values_list("module_id", flat=True)),
+            "checklist": roleplay_checklist(),
+            "certified": is_certified(counsellor=profile),
+            "certifications": profile.certifications.all(),
         },
     )

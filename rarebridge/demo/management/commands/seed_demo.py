@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -18,8 +18,18 @@ from rarebridge.accounts.mfa import demo_totp_secret, totp_enrol
 from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.services import role_assign, user_create
 from rarebridge.core.permissions import Role
-from rarebridge.counselling.models import Assignment
-from rarebridge.counselling.services import assignment_start
+from rarebridge.counselling.models import Assignment, Call
+from rarebridge.counselling.selectors import free_slots_for
+from rarebridge.counselling.services import (
+    assignment_start,
+    availability_rule_add,
+    call_book,
+    call_import,
+    certification_grant_unchecked,
+    counsellor_profile_upsert,
+    note_save,
+    training_curriculum_load,
+)
 from rarebridge.demo.world import (
     COUNTRIES,
     CRISIS_RESOURCES,
@@ -28,6 +38,7 @@ from rarebridge.demo.world import (
     SITES,
     emergency_resource,
 )
+from rarebridge.network.models import Site
 from rarebridge.network.services import (
     country_upsert,
     crisis_resource_upsert,
@@ -35,12 +46,15 @@ from rarebridge.network.services import (
     site_upsert,
 )
 from rarebridge.notify.templates_store import load_message_templates
-from rarebridge.programs.models import Enrolment
+from rarebridge.programs.models import Enrolment, Guideline
 from rarebridge.programs.services import enrolment_start, program_version_load
 
 DEMO_PASSWORD = "rarebridge-demo"  # noqa: S105 - published demo credential, refused in production
 DOMAIN = "rarebridge.test"
 PATIENTS_PER_SITE = 40
+TRAINING_FILE = Path(settings.BASE_DIR) / "content" / "training" / "peer-counsellor-core.json"
+SITE_NAMES = {key: name for _code, name, _city, _tz, key in SITES}
+DEMO_INTRO = "I have lived with a rare condition for many years. I know how lonely it can feel, and I am glad to listen."
 PROGRAM_DIR = Path(settings.BASE_DIR) / "content" / "programs" / "act-six-weeks" / "1"
 
 
@@ -93,6 +107,7 @@ class Command(BaseCommand):
             self._world(rng)
         load_message_templates()
         self._program()
+        self._counselling()
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
 
     def _world(self, rng: random.Random) -> None:
@@ -176,6 +191,97 @@ class Command(BaseCommand):
                 version=version,
                 start_date=today - timedelta(days=7 * (number % 7)),
             )
+
+    def _counselling(self) -> None:
+        """Counsellor profiles, weekly availability, certification, and each assigned patient's
+        calls: past weeks held (one missed) with signed notes, the coming week booked."""
+        training_curriculum_load(path=TRAINING_FILE)
+        now = timezone.now()
+        for user in User.objects.filter(email__startswith="counsellor").order_by("email"):
+            key = user.email.split(".")[1].split("@")[0]
+            site = Site.objects.get(name=SITE_NAMES[key])
+            languages = sorted(set(PEOPLE[key]["languages"]) | {"en"})
+            profile = counsellor_profile_upsert(
+                user=user,
+                organisation_id=site.organisation_id,
+                country_id=site.country_id,
+                languages=languages,
+                gender="woman" if user.email.startswith("counsellor1") else "man",
+                age_band="40-49",
+                introduction=DEMO_INTRO,
+            )
+            if not profile.rules.exists():
+                for weekday, start, end in (
+                    (0, time(17), time(20)),
+                    (1, time(10), time(13)),
+                    (3, time(17), time(20)),
+                ):
+                    availability_rule_add(
+                        counsellor=profile, weekday=weekday, start=start, end=end, by=user
+                    )
+            if not profile.certifications.exists():
+                certification_grant_unchecked(
+                    counsellor=profile, by=None, granted_at=now - timedelta(days=60)
+                )
+        guideline_topics = {
+            (g.week): [i["id"] for i in g.checklist]
+            for g in Guideline.objects.filter(language="en")
+        }
+        per_counsellor: dict[int, int] = {}
+        for assignment in Assignment.objects.filter(ended_at__isnull=True).select_related(
+            "patient__user", "counsellor"
+        ):
+            enrolment = Enrolment.objects.filter(
+                patient=assignment.patient, status="active"
+            ).first()
+            if enrolment is None or Call.objects.filter(enrolment=enrolment).exists():
+                continue
+            profile = assignment.counsellor.counsellor_profile
+            zone = zoneinfo.ZoneInfo(profile.user.time_zone)
+            slot = per_counsellor[profile.pk] = (
+                per_counsellor.get(profile.pk, -1) + 1
+            )  # each patient their own hour
+            for week in range(1, 7):
+                day = enrolment.start_date + timedelta(
+                    days=7 * (week - 1) + 1
+                )  # the Tuesday-ish after each start
+                starts_at = datetime.combine(day, time(9 + slot), tzinfo=zone)
+                if starts_at < now - timedelta(hours=1):
+                    call = call_import(
+                        enrolment=enrolment, counsellor=profile, starts_at=starts_at, week=week
+                    )
+                    held = (week + assignment.patient.pk) % 5 != 0  # now and then a call is missed
+                    note_save(
+                        call=call,
+                        by=profile.user,
+                        sign=True,
+                        held=held,
+                        duration_minutes=30 if held else None,
+                        missed_reason=""
+                        if held
+                        else "No answer; a new time was offered by text message.",
+                        topics=guideline_topics.get(week, [])[: 6 + week % 4] if held else [],
+                        engagement=3 if held else None,
+                        risk="none",
+                        agreed_next="Try the week's exercises and bring one question."
+                        if held
+                        else "",
+                    )
+                else:
+                    free = free_slots_for(
+                        counsellor=profile,
+                        start=max(starts_at, now + timedelta(hours=2)),
+                        end=starts_at + timedelta(days=7),
+                    )
+                    if free:
+                        call_book(
+                            enrolment=enrolment,
+                            counsellor=profile,
+                            starts_at=free[0],
+                            week=week,
+                            by=assignment.patient.user,
+                        )
+                    break
 
     def _person(self, *, email, full_name, site_key, sites, password_hash, language=None) -> User:
         existing = User.objects.filter(email=email).first()

@@ -10,26 +10,20 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 logger = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
 
 
 def _sweeper(stop: threading.Event) -> None:
-    """Re-queue messages due for a retry; periodic work of the embedded deployment."""
-    from rarebridge.notify.services import messages_requeue_due
+    """The periodic jobs of the embedded deployment (retries, escalations, reminders)."""
+    from rarebridge.core.periodic import run_periodic_jobs
 
-    while not stop.wait(SWEEP_SECONDS):
-        try:
-            messages_requeue_due()
-        except Exception:  # keep the loop alive; the next sweep tries again
-            logger.exception("Periodic sweep failed")
-        finally:
-            close_old_connections()
+    while not stop.wait(settings.PERIODIC_SECONDS):
+        run_periodic_jobs()
 
 
 class Command(BaseCommand):

@@ -1,0 +1,402 @@
+"""Permission-checked reads for counselling."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.core.audit import audit_log
+from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.counselling.models import (
+    AvailabilityException,
+    AvailabilityRule,
+    CalendarFeed,
+    Call,
+    CallNote,
+    Certification,
+    CounsellorProfile,
+    TrainingAttendance,
+    TrainingModule,
+)
+from rarebridge.engines.slots import Exception_, WeeklyRule, free_slots
+
+CORE_CURRICULUM = "peer-counsellor-core"
+
+
+def is_certified(*, counsellor: CounsellorProfile, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return Certification.objects.filter(
+        counsellor=counsellor, revoked_at__isnull=True, granted_at__lte=at, valid_until__gt=at
+    ).exists()
+
+
+def training_gaps(*, counsellor: CounsellorProfile) -> list[str]:
+    """What stands between a counsellor and certification: modules not attended, role-play."""
+    attended = set(
+        TrainingAttendance.objects.filter(counsellor=counsellor).values_list(
+            "module__code", flat=True
+        )
+    )
+    missing = [
+        m.code
+        for m in TrainingModule.objects.filter(curriculum=CORE_CURRICULUM, is_refresher=False)
+        if m.code not in attended
+    ]
+    if not counsellor.assessments.filter(passed=True).exists():
+        missing.append("role-play")
+    return missing
+
+
+def counsellor_profile_for(*, user) -> CounsellorProfile:
+    profile = CounsellorProfile.objects.filter(user=user).select_related("country", "user").first()
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def counsellor_of_patient(*, patient) -> CounsellorProfile | None:
+    assignment = (
+        patient.assignments.filter(ended_at__isnull=True).select_related("counsellor").first()
+    )
+    if assignment is None:
+        return None
+    return (
+        CounsellorProfile.objects.filter(user=assignment.counsellor).select_related("user").first()
+    )
+
+
+def free_slots_for(
+    *, counsellor: CounsellorProfile, start: datetime, end: datetime, minutes: int = 30
+) -> list[datetime]:
+    """Free slot starts (UTC) of a counsellor in [start, end), in three queries."""
+    rules = [
+        WeeklyRule(r.weekday, r.start, r.end, r.valid_from, r.valid_until)
+        for r in AvailabilityRule.objects.filter(counsellor=counsellor)
+    ]
+    exceptions = [
+        Exception_(e.day, e.start, e.end)
+        for e in AvailabilityException.objects.filter(
+            counsellor=counsellor,
+            day__gte=(start - timedelta(days=1)).date(),
+            day__lte=(end + timedelta(days=1)).date(),
+        )
+    ]
+    busy = [
+        (c.starts_at, c.ends_at)
+        for c in Call.objects.filter(
+            counsellor=counsellor,
+            status__in=Call.LIVE,
+            starts_at__gte=start - timedelta(hours=2),
+            starts_at__lt=end,
+        )
+    ]
+    zone = zoneinfo.ZoneInfo(counsellor.user.time_zone)
+    return free_slots(
+        rules=rules,
+        exceptions=exceptions,
+        busy=busy,
+        zone=zone,
+        start=start,
+        end=end,
+        minutes=minutes,
+    )
+
+
+def bookable_slots_for_patient(
+    *, user, days: int | None = None
+) -> tuple[CounsellorProfile | None, list[datetime]]:
+    """The patient's counsellor and their free slots from tomorrow-ish over the booking horizon."""
+    profile = getattr(user, "patient_profile", None)
+    counsellor = counsellor_of_patient(patient=profile) if profile else None
+    if counsellor is None or not counsellor.is_active or not is_certified(counsellor=counsellor):
+        return counsellor, []
+    start = timezone.now() + timedelta(hours=settings.CALL_CHANGE_CUTOFF_HOURS)
+    start = start.replace(
+        minute=0 if start.minute < 30 else 30, second=0, microsecond=0
+    ) + timedelta(minutes=30)
+    end = start + timedelta(days=days or settings.BOOKING_HORIZON_DAYS)
+    return counsellor, free_slots_for(counsellor=counsellor, start=start, end=end)
+
+
+def calls_for_patient(*, user) -> QuerySet[Call]:
+    profile = getattr(user, "patient_profile", None)
+    if profile is None:
+        return Call.objects.none()
+    return (
+        Call.objects.filter(patient=profile)
+        .exclude(status=Call.Status.MOVED)
+        .select_related("counsellor__user")
+        .order_by("starts_at")
+    )
+
+
+def call_get_for_user(*, user, id: int, need: str = "view", request=None) -> Call:
+    """A call the person takes part in, supervises, or coordinates. Counsellors and patients
+    may change their own calls; supervisors read."""
+    call = (
+        Call.objects.filter(pk=id)
+        .select_related("patient__user", "counsellor__user", "enrolment__version")
+        .first()
+    )
+    if call is None:
+        raise Http404
+    is_patient = call.patient.user_id == user.pk
+    is_counsellor = call.counsellor.user_id == user.pk
+    reaches = (
+        is_patient
+        or is_counsellor
+        or patients_for_user(user=user).filter(pk=call.patient_id).exists()
+    )
+    if not reaches:
+        raise Http404
+    if need == "change" and not (is_patient or is_counsellor):
+        raise PermissionDenied
+    if need == "note" and not is_counsellor:
+        raise PermissionDenied
+    if not is_patient:
+        audit_log(action="counselling.call.viewed", actor=user, obj=call, request=request)
+    return call
+
+
+def note_for_call(*, call: Call) -> CallNote | None:
+    return CallNote.objects.filter(call=call).prefetch_related("amendments__author").first()
+
+
+def counsellor_home(*, user, now: datetime | None = None) -> dict:
+    """Today's calls and the caseload with each patient's week, progress, last and next call,
+    shared exercises and late notes, in a fixed number of queries."""
+    from rarebridge.programs.models import Enrolment, ExerciseAnswer
+    from rarebridge.programs.selectors import weeks_for
+
+    now = now or timezone.now()
+    # A counsellor whose profile is not set up yet still sees their caseload.
+    profile = CounsellorProfile.objects.filter(user=user).select_related("country", "user").first()
+    zone = zoneinfo.ZoneInfo(user.time_zone)
+    local_today = now.astimezone(zone).date()
+    day_start = datetime.combine(local_today, datetime.min.time(), tzinfo=zone)
+    today = list(
+        Call.objects.filter(
+            counsellor=profile,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + timedelta(days=1),
+        )
+        .exclude(status__in=[Call.Status.CANCELLED, Call.Status.MOVED])
+        .select_related("patient__user")
+    )
+    patients = list(
+        patients_for_user(user=user)
+        .order_by("code")
+        .annotate(
+            last_call=Max(
+                "calls__starts_at",
+                filter=Q(
+                    calls__counsellor=profile, calls__starts_at__lt=now, calls__status__in=Call.LIVE
+                ),
+            ),
+            next_call=Min(
+                "calls__starts_at",
+                filter=Q(
+                    calls__counsellor=profile,
+                    calls__starts_at__gte=now,
+                    calls__status=Call.Status.BOOKED,
+                ),
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "enrolments",
+                queryset=Enrolment.objects.filter(status="active").select_related("version"),
+                to_attr="active_enrolments",
+            )
+        )
+    )
+    shared = {}
+    for answer in ExerciseAnswer.objects.filter(
+        enrolment__patient__in=patients, shared_with_counsellor=True
+    ).select_related("exercise"):
+        shared.setdefault(answer.enrolment_id, []).append(answer)
+    done_counts = dict(
+        ExerciseAnswer.objects.filter(enrolment__patient__in=patients, completed_at__isnull=False)
+        .values_list("enrolment_id")
+        .annotate(n=Count("id"))
+    )
+    rows = []
+    for patient in patients:
+        enrolment = patient.active_enrolments[0] if patient.active_enrolments else None
+        week = None
+        if enrolment:
+            states = weeks_for(enrolment=enrolment, user=patient.user, now=now)
+            week = next((s.number for s in states if s.is_current), None)
+        rows.append(
+            {
+                "patient": patient,
+                "enrolment": enrolment,
+                "week": week,
+                "done": done_counts.get(enrolment.pk, 0) if enrolment else 0,
+                "shared": shared.get(enrolment.pk, []) if enrolment else [],
+                "last_call": patient.last_call,
+                "next_call": patient.next_call,
+            }
+        )
+    late_notes = list(late_notes_for(counsellors=[profile], now=now))
+    return {
+        "profile": profile,
+        "today": today,
+        "rows": rows,
+        "late_notes": late_notes,
+        "certified": is_certified(counsellor=profile, at=now),
+    }
+
+
+def late_notes_for(*, counsellors, now: datetime | None = None) -> QuerySet[Call]:
+    """Calls that ended more than CALL_NOTE_DUE_HOURS ago with no signed note."""
+    now = now or timezone.now()
+    due = now - timedelta(hours=settings.CALL_NOTE_DUE_HOURS)
+    return (
+        Call.objects.filter(
+            counsellor__in=counsellors,
+            status__in=[Call.Status.BOOKED, Call.Status.HELD, Call.Status.MISSED],
+            starts_at__lt=due,
+        )
+        .filter(Q(note__isnull=True) | Q(note__signed_at__isnull=True))
+        .select_related("patient", "counsellor__user")
+    )
+
+
+def supervisor_dashboard(*, user, now: datetime | None = None) -> dict:
+    """The supervisor's counsellors with caseload, calls held and missed, late notes and
+    fidelity (share of guideline topics covered), in a fixed number of queries."""
+    if not user_has_perm(user, Perm.SUPERVISION_VIEW):
+        raise PermissionDenied
+    return {"rows": _dashboard_rows(user=user, now=now)}
+
+
+def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
+    from rarebridge.programs.models import Guideline
+
+    now = now or timezone.now()
+    counsellors = list(
+        CounsellorProfile.objects.filter(organisation_id__in=user.organisation_ids)
+        .select_related("user", "country")
+        .annotate(
+            caseload=Count(
+                "user__caseload", filter=Q(user__caseload__ended_at__isnull=True), distinct=True
+            ),
+            held=Count("calls", filter=Q(calls__status=Call.Status.HELD), distinct=True),
+            missed=Count("calls", filter=Q(calls__status=Call.Status.MISSED), distinct=True),
+        )
+        .order_by("country_id", "user__full_name")
+    )
+    late = {}
+    for call in late_notes_for(counsellors=counsellors, now=now):
+        late[call.counsellor_id] = late.get(call.counsellor_id, 0) + 1
+    checklist_sizes = {
+        (g.version_id, g.week): len(g.checklist)
+        for g in Guideline.objects.filter(language="en").only("version_id", "week", "checklist")
+    }
+    fidelity: dict[int, list[float]] = {}
+    for note in CallNote.objects.filter(call__counsellor__in=counsellors, held=True).select_related(
+        "call__enrolment"
+    ):
+        size = checklist_sizes.get((note.call.enrolment.version_id, note.call.week))
+        if size:
+            fidelity.setdefault(note.call.counsellor_id, []).append(len(note.topics) / size)
+    certified = set(
+        Certification.objects.filter(
+            counsellor__in=counsellors, revoked_at__isnull=True, valid_until__gt=now
+        ).values_list("counsellor_id", flat=True)
+    )
+    rows = [
+        {
+            "counsellor": c,
+            "late": late.get(c.pk, 0),
+            "certified": c.pk in certified,
+            "fidelity": round(100 * sum(fidelity[c.pk]) / len(fidelity[c.pk]))
+            if fidelity.get(c.pk)
+            else None,
+        }
+        for c in counsellors
+    ]
+    return rows
+
+
+def patients_needing_reassignment(*, user, now: datetime | None = None):
+    """Patients whose current counsellor is inactive or no longer certified."""
+    now = now or timezone.now()
+    certified_users = Certification.objects.filter(
+        revoked_at__isnull=True, valid_until__gt=now, counsellor__is_active=True
+    ).values("counsellor__user_id")
+    return (
+        patients_for_user(user=user)
+        .filter(assignments__ended_at__isnull=True)
+        .exclude(assignments__counsellor_id__in=certified_users)
+        .select_related("user", "site")
+    )
+
+
+def feed_owner(*, token: str):
+    from rarebridge.counselling.services import feed_token_hash
+
+    feed = (
+        CalendarFeed.objects.filter(token_hash=feed_token_hash(token), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if feed is None:
+        raise Http404
+    return feed.user
+
+
+def calls_for_feed(*, user) -> list[Call]:
+    """A person's upcoming and recent calls, for their own calendar feed. The feed's token is
+    the credential, so this reads across the scope of the (anonymous) request."""
+    since = timezone.now() - timedelta(days=30)
+    with scopes_disabled():
+        return list(
+            Call.objects.filter(starts_at__gte=since, status=Call.Status.BOOKED)
+            .filter(Q(patient__user=user) | Q(counsellor__user=user))
+            .select_related("counsellor__user", "patient")
+        )
+
+
+def supervisor_dashboard_rows_for_manager(*, user, now: datetime | None = None) -> list[dict]:
+    """The same rows as the supervisor dashboard, for coordinators managing counsellors."""
+    if not user_has_perm(user, Perm.COUNSELLING_MANAGE):
+        raise PermissionDenied
+    return _dashboard_rows(user=user, now=now)
+
+
+def counsellor_get_for_manager(*, user, id: int) -> CounsellorProfile:
+    if not user_has_perm(user, Perm.COUNSELLING_MANAGE):
+        raise PermissionDenied
+    profile = (
+        CounsellorProfile.objects.filter(pk=id, organisation_id__in=user.organisation_ids)
+        .select_related("user")
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def training_modules() -> QuerySet[TrainingModule]:
+    return TrainingModule.objects.filter(curriculum=CORE_CURRICULUM)
+
+
+def roleplay_checklist() -> dict[str, str]:
+    """The role-play items of the core curriculum, in the active language (else English)."""
+    import json
+
+    from django.utils.translation import get_language
+
+    path = settings.BASE_DIR / "content" / "training" / f"{CORE_CURRICULUM}.json"
+    items = json.loads(path.read_text(encoding="utf-8"))["roleplay_checklist"]
+    return items.get(get_language() or "en") or items["en"]

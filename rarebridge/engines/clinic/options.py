@@ -1,0 +1,59 @@
+"""How to solve: the objective's weights, limits, and determinism."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, kw_only=True)
+class Weights:
+    """The objective is one weighted sum, in steps:
+
+        patient_span * (patients' time on site: first arrival to last departure, summed
+                        over patients and days)
+      + professional_idle * (professionals' steps between their first and last visit of a
+                             day not spent in a visit)
+      + moved * (unaffected appointments moved from the previous timetable; re-planning)
+
+    A patient's time in appointments is fixed, so the span term is that constant plus their
+    waiting plus any lunch break taken mid-visit: minimising it minimises waiting, and sends
+    patients home before lunch when they can be. The constant stays in the objective (it is
+    the "total span" people care about), so the relative gap is measured against the whole
+    visit; ``Cost`` reports waiting and idle on their own.
+
+    One weighted sum rather than a lexicographic pair keeps a single proven bound and gap. The
+    default 10:1 makes a step of a patient's time (a tired, often disabled patient) cost as
+    much as ten steps of a professional's idle time; raise it for a stricter priority. ``moved``
+    is large so re-planning moves an unaffected appointment only when nothing else works.
+    """
+
+    patient_span: int = 10
+    professional_idle: int = 1
+    moved: int = 1000
+
+
+class Keep(StrEnum):
+    """How re-planning treats appointments the change did not touch."""
+
+    # Pin them where they were; if that is impossible, fall back to PENALISE.
+    FIX = "fix"
+    # Let them move, at ``Weights.moved`` per moved appointment.
+    PENALISE = "penalise"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolveOptions:
+    weights: Weights = field(default_factory=Weights)
+    # Wall-clock limit; when it stops the search the result reports objective, bound and gap.
+    time_limit_seconds: float = 10.0
+    # CP-SAT's deterministic time limit: the same result on any machine (use it in tests).
+    deterministic_time_limit: float | None = None
+    # One worker with a fixed seed is reproducible; more workers search better but race.
+    num_workers: int = 1
+    random_seed: int = 0
+    # Start the search from the greedy timetable, so the result is never worse than greedy's.
+    greedy_hint: bool = True
+    # When the plan is impossible: time for finding and shrinking the set of conflicting rules.
+    explain_time_limit_seconds: float = 5.0
+    log_search: bool = False

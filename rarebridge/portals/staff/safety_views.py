@@ -1,0 +1,241 @@
+"""Safety pages: raise a concern, the alert list, an alert, supervision meetings.
+
+Thin: a selector checks access, a service makes the change, the page renders or redirects.
+The forms live here, beside the only views that use them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rarebridge.accounts.selectors import patient_get_for_user
+from rarebridge.core.permissions import Perm
+from rarebridge.network.selectors import crisis_resources_for_country
+from rarebridge.portals.decorators import staff_required
+from rarebridge.safety.models import Alert, Level, SupervisionMeeting
+from rarebridge.safety.selectors import (
+    alert_can_handle,
+    alert_get_for_user,
+    alert_notifications,
+    alerts_for_user,
+    supervision_counsellors_for_user,
+    supervision_meetings_for_user,
+    supervision_organisation_for_user,
+)
+from rarebridge.safety.services import (
+    OBSERVED_MAX_LENGTH,
+    alert_acknowledge,
+    alert_close,
+    concern_raise,
+    supervision_meeting_record,
+)
+
+PAGE_SIZE = 50
+
+
+class ConcernForm(forms.Form):
+    level = forms.ChoiceField(
+        label=gettext_lazy("How urgent is it?"),
+        choices=Level.choices,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Immediate danger: the person may harm themselves or others now. Call the emergency number as well."
+        ),
+    )
+    observed = forms.CharField(
+        label=gettext_lazy("What did you observe?"),
+        max_length=OBSERVED_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("What the person said or did, and when. Plain text."),
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"), choices=Alert.Outcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=gettext_lazy("What was done"),
+        max_length=OBSERVED_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class SupervisionMeetingForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of meeting"),
+        choices=SupervisionMeeting.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    held_at = forms.DateTimeField(
+        label=gettext_lazy("Held on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    topic = forms.CharField(label=gettext_lazy("Topic"), max_length=200)
+    participants = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Who the meeting was for"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    present = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Who attended"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args, counsellors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = counsellors
+        self.fields["present"].queryset = counsellors
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def concern_raise_view(request, patient_id: int):
+    patient = patient_get_for_user(
+        user=request.user, id=patient_id, need=Perm.CONCERN_RAISE, request=request
+    )
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern = concern_raise(
+                patient=patient,
+                level=form.cleaned_data["level"],
+                observed=form.cleaned_data["observed"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            alert = concern.alert
+            if alert.chain:
+                messages.success(
+                    request, _("Your concern was sent. A supervisor is being alerted.")
+                )
+            else:
+                messages.error(
+                    request,
+                    _(
+                        "Your concern was saved, but nobody could be alerted. Call your supervisor or the emergency number now."
+                    ),
+                )
+            return redirect("safety:alert_detail", alert.pk)
+    return render(
+        request,
+        "staff/safety/concern_raise.html",
+        {
+            "form": form,
+            "patient": patient,
+            "country": patient.country,
+            "resources": crisis_resources_for_country(country_code=patient.country_id),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def alerts(request):
+    page = Paginator(alerts_for_user(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "staff/safety/alerts.html", {"page": page, "now": timezone.now()})
+
+
+def _detail(request, alert: Alert, *, close_form: CloseForm | None = None, status: int = 200):
+    can_handle = alert_can_handle(user=request.user, alert=alert)
+    return render(
+        request,
+        "staff/safety/alert_detail.html",
+        {
+            "alert": alert,
+            "concern": alert.concern,
+            "patient": alert.patient,
+            "country": alert.patient.country,
+            "can_handle": can_handle,
+            "close_form": close_form or CloseForm(),
+            "notifications": alert_notifications(alert=alert),
+            "resources": crisis_resources_for_country(country_code=alert.patient.country_id),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def alert_detail(request, pk: int):
+    alert = alert_get_for_user(user=request.user, id=pk, request=request)
+    return _detail(request, alert)
+
+
+@require_POST
+@staff_required
+def alert_acknowledge_view(request, pk: int):
+    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, request=request)
+    alert = alert_acknowledge(alert=alert, by=request.user, request=request)
+    messages.success(request, _("You have acknowledged the alert. Escalation has stopped."))
+    return redirect("safety:alert_detail", alert.pk)
+
+
+@require_POST
+@staff_required
+def alert_close_view(request, pk: int):
+    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, request=request)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            alert_close(
+                alert=alert,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The alert is closed and its outcome recorded."))
+            return redirect("safety:alert_detail", alert.pk)
+    return _detail(request, alert, close_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def supervision(request):
+    meetings = supervision_meetings_for_user(user=request.user)
+    form = SupervisionMeetingForm(
+        request.POST or None, counsellors=supervision_counsellors_for_user(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            supervision_meeting_record(
+                organisation=supervision_organisation_for_user(user=request.user),
+                by=request.user,
+                kind=data["kind"],
+                held_at=data["held_at"],
+                topic=data["topic"],
+                notes=data["notes"],
+                participants=list(data["participants"]),
+                present=list(data["present"]),
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The supervision meeting was recorded."))
+            return redirect("safety:supervision")
+    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "staff/safety/supervision.html", {"form": form, "page": page})

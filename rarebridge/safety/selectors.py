@@ -1,0 +1,140 @@
+"""Permission-checked reads of the safety net. Views call these, never the ORM directly.
+
+Who sees what: people who may handle alerts (supervisors) see the alerts of the patients in
+their reach and may act on them; people who may raise concerns (a patient's counsellor) may
+read the alerts of their patients, read-only. 404 for no access, 403 for read-only.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import Http404, HttpRequest
+
+from rarebridge.accounts.models import User
+from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.core.audit import audit_log
+from rarebridge.core.permissions import Perm, Role, role_has, user_has_perm
+from rarebridge.network.models import Organisation
+from rarebridge.safety.models import (
+    LEVEL_RANK,
+    Alert,
+    AlertNotification,
+    SupervisionMeeting,
+)
+
+STATUS_RANK = {Alert.Status.OPEN: 0, Alert.Status.ACKNOWLEDGED: 1, Alert.Status.CLOSED: 2}
+
+
+def _rank(field: str, ranks: dict) -> Case:
+    return Case(
+        *[When(**{field: key}, then=Value(rank)) for key, rank in ranks.items()],
+        default=Value(len(ranks)),
+        output_field=IntegerField(),
+    )
+
+
+def alerts_for_user(*, user: User) -> QuerySet[Alert]:
+    """Alerts of the patients the person may handle: open first, most urgent first, then the
+    longest waiting."""
+    if not user_has_perm(user, Perm.ALERT_HANDLE):
+        raise PermissionDenied
+    reach = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
+    return (
+        Alert.objects.filter(patient_id__in=reach)
+        .select_related("patient", "patient__site", "patient__country", "acknowledged_by")
+        .annotate(status_rank=_rank("status", STATUS_RANK), level_rank=_rank("level", LEVEL_RANK))
+        .order_by("status_rank", "level_rank", "created_at", "pk")
+    )
+
+
+def alert_can_handle(*, user: User, alert: Alert) -> bool:
+    return patients_for_user(user=user, perm=Perm.ALERT_HANDLE).filter(pk=alert.patient_id).exists()
+
+
+def alert_get_for_user(
+    *, user: User, id: int, need: Perm | None = None, request: HttpRequest | None = None
+) -> Alert:
+    """One alert with its concern and patient. ``need=Perm.ALERT_HANDLE`` to act on it.
+
+    The page names the patient, so every successful read is written to the audit log.
+    """
+    alert = (
+        Alert.objects.filter(pk=id)
+        .select_related(
+            "concern",
+            "concern__raised_by",
+            "patient",
+            "patient__user",
+            "patient__site",
+            "patient__country",
+            "acknowledged_by",
+            "closed_by",
+        )
+        .first()
+    )
+    if alert is None:
+        raise Http404
+    readers = patients_for_user(user=user, perm=Perm.CONCERN_RAISE)
+    can_handle = alert_can_handle(user=user, alert=alert)
+    if not can_handle and not readers.filter(pk=alert.patient_id).exists():
+        raise Http404
+    if need is not None and not (need == Perm.ALERT_HANDLE and can_handle):
+        raise PermissionDenied
+    audit_log(
+        action="safety.alert.viewed",
+        actor=user,
+        obj=alert,
+        payload={"need": str(need or "read")},
+        request=request,
+    )
+    return alert
+
+
+def alert_notifications(*, alert: Alert) -> QuerySet[AlertNotification]:
+    """Who was told, at which step and when (for an alert already fetched with a check)."""
+    return AlertNotification.objects.filter(alert=alert).select_related("recipient")
+
+
+def _supervision_organisation_ids(user: User) -> list[int]:
+    return sorted(
+        {
+            a.organisation_id
+            for a in user.active_roles()
+            if role_has(Role(a.role), Perm.SUPERVISION_VIEW)
+        }
+    )
+
+
+def supervision_meetings_for_user(*, user: User) -> QuerySet[SupervisionMeeting]:
+    org_ids = _supervision_organisation_ids(user)
+    if not org_ids:
+        raise PermissionDenied
+    return (
+        SupervisionMeeting.objects.filter(organisation_id__in=org_ids)
+        .select_related("supervisor")
+        .prefetch_related("attendance__counsellor")
+    )
+
+
+def supervision_organisation_for_user(*, user: User) -> Organisation:
+    """The organisation a supervisor records meetings for (their first one)."""
+    org_ids = _supervision_organisation_ids(user)
+    if not org_ids:
+        raise PermissionDenied
+    return Organisation.objects.get(pk=org_ids[0])
+
+
+def supervision_counsellors_for_user(*, user: User) -> QuerySet[User]:
+    """People who may attend supervision in the organisations the person supervises."""
+    roles = [r.value for r in Role if role_has(r, Perm.SUPERVISION_ATTEND)]
+    return (
+        User.objects.filter(
+            is_active=True,
+            role_assignments__is_active=True,
+            role_assignments__organisation_id__in=_supervision_organisation_ids(user),
+            role_assignments__role__in=roles,
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )
