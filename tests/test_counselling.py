@@ -455,9 +455,58 @@ def test_it_guards_the_note_page(world, cast, as_user):
     assert (
         response.status_code == 200 and "{#w1-" not in response.content.decode()
     )  # checklist ids stay out of the text
-    assert as_user(cast.supervisor).get(url).status_code == 404  # not a counsellor
+    assert (
+        as_user(cast.supervisor).get(url).status_code == 200
+    )  # supervisors read their counsellors' notes
+    assert as_user(cast.supervisor).post(url, {"held": "yes", "risk": "none"}).status_code == 403
+    assert as_user(cast.patient.user).get(url).status_code == 404
     assert as_user(cast.outsider).get(url).status_code == 404
     response = as_user(cast.counsellor).post(
         url, {"held": "yes", "risk": "none", "duration_minutes": "30", "action": "sign"}
     )
     assert response.status_code == 302 and CallNote.objects.get().signed_at
+
+
+def test_it_lets_a_counsellor_edit_their_profile_and_book_for_a_patient(world, cast, as_user):
+    client = as_user(cast.counsellor)
+    response = client.post(
+        reverse("counsellor:profile"),
+        {
+            "languages": ["de", "en", "pl"],
+            "conditions": "Primary sclerosing cholangitis\n",
+            "gender": "woman",
+            "age_band": "40-49",
+            "capacity": "5",
+            "introduction": "I listen.",
+        },
+    )
+    assert response.status_code == 302
+    world.profile.refresh_from_db()
+    assert (world.profile.languages, world.profile.conditions, world.profile.capacity) == (
+        ["de", "en", "pl"],
+        ["Primary sclerosing cholangitis"],
+        5,
+    )
+    page = client.get(reverse("counsellor:book", args=[cast.patient.pk]))
+    assert page.status_code == 200 and "2026-03-02T16:00:00+00:00" in page.content.decode()
+    response = client.post(
+        reverse("counsellor:book", args=[cast.patient.pk]),
+        {"slot": "2026-03-02T16:00:00+00:00", "week": "1"},
+    )
+    assert response.status_code == 302 and Call.objects.get().booked_by == cast.counsellor
+    assert client.get(reverse("counsellor:book", args=[cast.other_patient.pk])).status_code == 404
+
+
+def test_it_saves_reminder_preferences(world, cast, as_user):
+    client = as_user(cast.patient.user)
+    response = client.post(
+        reverse("public:reminders"), {"by_email": "on", "by_sms": "on", "hour_before": "on"}
+    )
+    assert response.status_code == 302
+    pref = cast.patient.user.reminder_preference
+    assert (pref.by_email, pref.by_sms, pref.day_before, pref.hour_before) == (
+        True,
+        True,
+        False,
+        True,
+    )

@@ -23,6 +23,7 @@ from rarebridge.counselling.models import (
     CallNote,
     Certification,
     CounsellorProfile,
+    ReminderPreference,
     TrainingAttendance,
     TrainingModule,
 )
@@ -400,3 +401,8 @@ def roleplay_checklist() -> dict[str, str]:
     path = settings.BASE_DIR / "content" / "training" / f"{CORE_CURRICULUM}.json"
     items = json.loads(path.read_text(encoding="utf-8"))["roleplay_checklist"]
     return items.get(get_language() or "en") or items["en"]
+
+
+def reminder_preference_for(*, user) -> ReminderPreference:
+    """The person's own reminder choices, or the defaults when they never chose."""
+    return ReminderPreference.objects.filter(user=user).first() or ReminderPreference(user=user)

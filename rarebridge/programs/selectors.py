@@ -163,3 +163,12 @@ def translation_status(*, version: ProgramVersion) -> list[dict]:
         }
         for language in LANGUAGES
     ]
+
+
+def active_enrolment_of(*, patient) -> Enrolment | None:
+    """The patient's active enrolment; the caller has already checked access to the patient."""
+    return (
+        Enrolment.objects.filter(patient=patient, status=Enrolment.Status.ACTIVE)
+        .select_related("version")
+        .first()
+    )

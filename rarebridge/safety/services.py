@@ -102,7 +102,7 @@ def _country_supervisors_by_role(site: Site, handler_ids: set[int]) -> list[User
 
 def on_duty_for_site(*, site: Site, at: datetime) -> User | None:
     """Who is on duty for the site at ``at``: a rota entry for the site wins over the country's."""
-    rows = (
+    periods = (
         OnDuty.objects.filter(
             organisation_id=site.organisation_id, starts_at__lte=at, ends_at__gt=at
         )
@@ -110,7 +110,7 @@ def on_duty_for_site(*, site: Site, at: datetime) -> User | None:
         .select_related("user")
     )
     handler_ids = set(_handlers(site.organisation_id).values_list("pk", flat=True))
-    rows = [r for r in rows if r.user_id in handler_ids]
+    rows = [r for r in periods if r.user_id in handler_ids]
     rows.sort(key=lambda r: (r.site_id is None, -r.starts_at.timestamp(), r.pk))
     return rows[0].user if rows else None
 

@@ -1,7 +1,7 @@
 """A greedy first-fit timetable: the baseline to beat, and CP-SAT's starting point.
 
 Patients are taken in the order given; each patient's appointments in an order that respects
-precedence, fasting tests first; round tables last, once every patient's day is laid out.
+precedence, fasting tests first, then their round table.
 Each task goes to the earliest start, then the first eligible professional, then the first
 free room, that breaks no rule given what is already placed. A back-to-back block is placed
 as one piece when its first member comes up. It never backtracks, so it can fail on a plan
@@ -36,12 +36,17 @@ def first_fit(
     problem: Problem,
     seeded: Mapping[str, Placement] | None = None,
     weights: Weights | None = None,
+    best_fit: bool = False,
 ) -> FirstFit:
     """Lay out every task first-fit around the ``seeded`` placements (kept in re-planning).
 
     Two passes, keeping the cheaper: patients in the order given, then the hardest to fit
     first (fewest days, step-free, most appointment time), which rescues plans where the
     last patients in the list find their only day already full.
+
+    With ``best_fit`` it also tries, in both orders, placing each task where it adds least
+    to the objective instead of at the earliest start: no longer the plain baseline, but a
+    much better starting point for CP-SAT.
     """
     weights = weights or Weights()
     given = [p.id for p in problem.clinic.patients]
@@ -54,8 +59,11 @@ def first_fit(
         ),
     )
     best: FirstFit | None = None
-    for order in (given, hardest):
-        found = _first_fit(problem=problem, seeded=seeded or {}, order=order)
+    modes = (False, True) if best_fit else (False,)
+    for order, compact in ((o, m) for m in modes for o in (given, hardest)):
+        found = _first_fit(
+            problem=problem, seeded=seeded or {}, order=order, compact=compact, weights=weights
+        )
         if found.failed is not None:
             best = best or found
             continue
@@ -67,23 +75,46 @@ def first_fit(
     return best
 
 
-def _first_fit(*, problem: Problem, seeded: Mapping[str, Placement], order: list[str]) -> FirstFit:
-    board = _Board(problem=problem)
+def _first_fit(
+    *,
+    problem: Problem,
+    seeded: Mapping[str, Placement],
+    order: list[str],
+    compact: bool,
+    weights: Weights,
+) -> FirstFit:
+    board = _Board(problem=problem, compact=compact, weights=weights)
     for placement in seeded.values():
         board.add(placement)
     block_of = {task_id: block for _, block in problem.blocks for task_id in block}
-    for patient_id in order:
+
+    def lay_out(patient_id: str) -> str | None:
         for task in _in_order(problem=problem, patient=patient_id):
             if task.id in board.placed:
                 continue
             block = block_of.get(task.id)
             placed = board.place_block(block=block) if block else board.place(task=task)
             if not placed:
-                return FirstFit(placements=board.placed, failed=task.id)
-    for patient_id in order:
+                return task.id
+        # The round table straight after the patient's own appointments, while the team
+        # still has time that day.
         table = problem.round_table_of.get(patient_id)
         if table and table.id not in board.placed and not board.place(task=table):
-            return FirstFit(placements=board.placed, failed=table.id)
+            return table.id
+        return None
+
+    for patient_id in order:
+        before = set(board.placed)
+        failed = lay_out(patient_id)
+        if failed and compact:
+            # Best-fit can paint itself into a corner: lay this patient out first-fit.
+            for task_id in set(board.placed) - before:
+                board.remove(board.placed[task_id])
+            board.compact = False
+            failed = lay_out(patient_id)
+            board.compact = compact
+        if failed:
+            return FirstFit(placements=board.placed, failed=failed)
     return FirstFit(placements=board.placed, lunches=board.lunches())
 
 
@@ -122,8 +153,10 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 class _Board:
-    def __init__(self, *, problem: Problem) -> None:
+    def __init__(self, *, problem: Problem, compact: bool = False, weights: Weights | None = None) -> None:
         self.problem = problem
+        self.compact = compact
+        self.weights = weights or Weights()
         self.placed: dict[str, Placement] = {}
         self.staff: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.room: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -162,12 +195,40 @@ class _Board:
             for option in range(len(task.options))
             for start in self.problem.starts(task=task, option=option, days=days)
         )
+        best: tuple[int, int, Placement] | None = None
         for start, option in candidates:
             placement = self._fit(task=task, start=start, option=option)
-            if placement:
+            if placement is None:
+                continue
+            if not self.compact:
                 self.add(placement)
                 return True
+            added = self._added_cost(task=task, placement=placement)
+            if best is None or added < best[0]:
+                best = (added, start, placement)
+        if best is not None:
+            self.add(best[2])
+            return True
         return False
+
+    def _added_cost(self, *, task: Task, placement: Placement) -> int:
+        """How much the objective grows with ``placement``: the patient's day and each team
+        member's day get longer by this much, less the visit itself for the team."""
+        start, end = self._span(placement)
+        day = self.problem.day_of(t=start)
+
+        def growth(spans: list[tuple[int, int]]) -> int:
+            today = [s for s in spans if self.problem.day_of(t=s[0]) == day]
+            if not today:
+                return end - start
+            low, high = min(s for s, _ in today), max(e for _, e in today)
+            return max(high, end) - min(low, start) - (high - low)
+
+        patient = growth([self._span(self.placed[t]) for t in self.own[task.patient]])
+        idle = sum(
+            growth(self.staff[pro]) - (end - start) for pro in task.options[placement.option].team
+        )
+        return self.weights.patient_span * patient + self.weights.professional_idle * idle
 
     def place_block(self, *, block: tuple[str, ...]) -> bool:
         """Place the block's appointments straight after one another with one professional,

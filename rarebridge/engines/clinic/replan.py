@@ -73,7 +73,7 @@ def replan(
     if result is None or result.status == Status.INFEASIBLE:
         hint = _hint(problem=problem, previous=previous, kept=kept, options=options)
         if hint.failed is not None:
-            hint = first_fit(problem=problem, weights=options.weights)
+            hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
         result = optimise(problem=problem, options=options, hint=hint, started=started, keep=kept)
     return dataclasses.replace(result, moved=_changed(previous=previous, now=result))
 
@@ -84,11 +84,11 @@ def _hint(
     """A starting timetable: greedy around the kept appointments; failing that, greedy
     around every appointment whose old place is still possible (a released patient's old
     places always are after a cancellation), so only the displaced ones need a new place."""
-    found = first_fit(problem=problem, seeded=kept, weights=options.weights)
+    found = first_fit(problem=problem, seeded=kept, weights=options.weights, best_fit=True)
     if found.failed is None:
         return found
     still = unaffected(problem=problem, previous=previous, release=set(), whole_visits=False)
-    return first_fit(problem=problem, seeded=still, weights=options.weights)
+    return first_fit(problem=problem, seeded=still, weights=options.weights, best_fit=True)
 
 
 def unaffected(

@@ -52,7 +52,9 @@ def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
             explanations=found,
             wall_seconds=time.perf_counter() - started,
         )
-    hint = first_fit(problem=problem, weights=options.weights) if options.greedy_hint else None
+    hint = None
+    if options.greedy_hint:
+        hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
     return optimise(problem=problem, options=options, hint=hint, started=started)
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rarebridge.counselling.models import CallNote
+from django.conf import settings
+
+from rarebridge.counselling.models import CallNote, CounsellorProfile
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -88,3 +90,33 @@ class AmendForm(forms.Form):
     text = forms.CharField(
         label=_("Amendment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=3000
     )
+
+
+class ProfileForm(forms.Form):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages you can hold calls in"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    conditions = forms.CharField(
+        label=_("Conditions you live with (one per line; optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=CounsellorProfile.Gender.choices)
+    age_band = forms.ChoiceField(
+        label=_("Age"), choices=[("", "—"), *CounsellorProfile.AgeBand.choices], required=False
+    )
+    capacity = forms.IntegerField(label=_("Most patients at once"), min_value=0, max_value=30)
+    introduction = forms.CharField(
+        label=_("A short introduction your patients see"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1500,
+    )
+
+    def clean_conditions(self):
+        return [
+            line.strip() for line in self.cleaned_data["conditions"].splitlines() if line.strip()
+        ]

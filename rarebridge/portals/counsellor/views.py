@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.accounts.selectors import patient_get_for_user
+from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.counselling.ics import calendar_for
 from rarebridge.counselling.selectors import (
     call_get_for_user,
@@ -15,6 +22,7 @@ from rarebridge.counselling.selectors import (
     counsellor_home,
     counsellor_profile_for,
     feed_owner,
+    free_slots_for,
     note_for_call,
 )
 from rarebridge.counselling.services import (
@@ -23,13 +31,22 @@ from rarebridge.counselling.services import (
     availability_rule_remove,
     calendar_feed_create,
     calendar_feed_revoke,
+    call_book,
+    counsellor_profile_upsert,
     note_amend,
     note_save,
+    SlotTaken,
 )
 from rarebridge.network.selectors import crisis_resources_for_country
-from rarebridge.portals.counsellor.forms import AmendForm, ExceptionForm, NoteForm, RuleForm
+from rarebridge.portals.counsellor.forms import (
+    AmendForm,
+    ExceptionForm,
+    NoteForm,
+    ProfileForm,
+    RuleForm,
+)
 from rarebridge.portals.decorators import role_required
-from rarebridge.programs.selectors import guideline_in_language
+from rarebridge.programs.selectors import active_enrolment_of, guideline_in_language
 
 
 @require_GET
@@ -86,9 +103,15 @@ def availability(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("counsellor")
+@login_required
 def call_note(request, pk: int):
-    call = call_get_for_user(user=request.user, id=pk, need="note", request=request)
+    """The counsellor writes the note beside the week's guideline; their supervisor reads it."""
+    call = call_get_for_user(user=request.user, id=pk, need="view", request=request)
+    editable = call.counsellor.user_id == request.user.pk
+    if not editable and not user_has_perm(request.user, Perm.SUPERVISION_VIEW):
+        raise Http404
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
     guideline, _fallback = guideline_in_language(
         version=call.enrolment.version, week=call.week, language=get_language()
     )
@@ -135,6 +158,87 @@ def call_note(request, pk: int):
             "amend_form": amend_form,
             "guideline": guideline,
             "resources": crisis_resources_for_country(country_code=call.patient.country_id),
+            "editable": editable,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("counsellor")
+def profile(request):
+    current = counsellor_profile_for(user=request.user)
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "languages": current.languages,
+            "conditions": "\n".join(current.conditions),
+            "gender": current.gender,
+            "age_band": current.age_band,
+            "capacity": current.capacity,
+            "introduction": current.introduction,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        counsellor_profile_upsert(
+            user=request.user,
+            organisation_id=current.organisation_id,
+            country_id=current.country_id,
+            by=request.user,
+            languages=data["languages"],
+            conditions=data["conditions"],
+            gender=data["gender"],
+            age_band=data["age_band"],
+            capacity=data["capacity"],
+            introduction=data["introduction"],
+        )
+        messages.success(request, _("Your profile is saved."))
+        return redirect("counsellor:profile")
+    return render(request, "counsellor/profile.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("counsellor")
+def book_for_patient(request, patient_pk: int):
+    """The counsellor books a call for one of their patients, in one of their own free slots."""
+    patient = patient_get_for_user(user=request.user, id=patient_pk, request=request)
+    profile = counsellor_profile_for(user=request.user)
+    enrolment = active_enrolment_of(patient=patient)
+    if enrolment is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            call_book(
+                enrolment=enrolment,
+                counsellor=profile,
+                by=request.user,
+                starts_at=datetime.fromisoformat(request.POST.get("slot", "")),
+                week=int(request.POST.get("week", "")),
+            )
+            messages.success(request, _("The call is booked. The patient has been told."))
+            return redirect("counsellor:home")
+        except SlotTaken:
+            messages.error(
+                request, _("Sorry — someone booked this time a moment ago. Please choose another.")
+            )
+        except (ValidationError, ValueError) as exc:
+            messages.error(
+                request, " ".join(getattr(exc, "messages", [_("Please choose a time and a week.")]))
+            )
+    start = (timezone.now() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    slots = free_slots_for(
+        counsellor=profile, start=start, end=start + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    )
+    days: dict = {}
+    for slot in slots:
+        days.setdefault(timezone.localtime(slot).date(), []).append(slot)
+    return render(
+        request,
+        "counsellor/book.html",
+        {
+            "patient": patient,
+            "slot_days": sorted(days.items()),
+            "weeks": range(1, enrolment.version.weeks + 1),
         },
     )
 

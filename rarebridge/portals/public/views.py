@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from rarebridge.accounts.selectors import invitation_get_by_token
 from rarebridge.accounts.services import invitation_accept, user_update_preferences
+from rarebridge.counselling.selectors import reminder_preference_for
+from rarebridge.counselling.services import reminder_preference_set
 from rarebridge.network.selectors import countries_list, crisis_resources_for_country
 from rarebridge.notify.selectors import outbox_for_user
 from rarebridge.portals.public.forms import InvitationAcceptForm, PreferencesForm
@@ -79,7 +81,8 @@ def preferences(request):
         )
         messages.success(request, _("Your preferences are saved."))
         return redirect("public:preferences")
-    return render(request, "public/preferences.html", {"form": form})
+    reminder = reminder_preference_for(user=request.user)
+    return render(request, "public/preferences.html", {"form": form, "reminder": reminder})
 
 
 @require_http_methods(["GET", "POST"])
@@ -119,3 +122,18 @@ def demo_outbox(request):
 
 def csrf_failure(request, reason=""):
     return render(request, "public/csrf_failure.html", status=403)
+
+
+@login_required
+@require_POST
+def reminders(request):
+    reminder_preference_set(
+        user=request.user,
+        by=request.user,
+        **{
+            name: request.POST.get(name) == "on"
+            for name in ("by_email", "by_sms", "day_before", "hour_before")
+        },
+    )
+    messages.success(request, _("Your reminder choices are saved."))
+    return redirect("public:preferences")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.accounts.models import User
 from rarebridge.accounts.selectors import patient_get_for_user
 from rarebridge.core.permissions import Perm
 from rarebridge.network.selectors import crisis_resources_for_country
@@ -82,12 +83,12 @@ class SupervisionMeetingForm(forms.Form):
     topic = forms.CharField(label=gettext_lazy("Topic"), max_length=200)
     participants = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Who the meeting was for"),
-        queryset=None,
+        queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
     present = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Who attended"),
-        queryset=None,
+        queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -97,8 +98,10 @@ class SupervisionMeetingForm(forms.Form):
 
     def __init__(self, *args, counsellors, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = counsellors
-        self.fields["present"].queryset = counsellors
+        for name in ("participants", "present"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = counsellors
 
 
 @require_http_methods(["GET", "POST"])
