@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import Benchmark  # noqa: E402
+from run import Benchmark
 
 _tmp = tempfile.mkdtemp(prefix="rarebridge-bench-counselling-")
 os.environ["DATABASE_URL"] = f"sqlite:///{_tmp}/bench.sqlite3"

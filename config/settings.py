@@ -7,6 +7,7 @@ the defaults: ``development`` (embedded SQLite, in-process worker, outbox for e-
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from pathlib import Path
@@ -284,6 +285,10 @@ CERTIFICATION_VALID_DAYS = env_int("CERTIFICATION_VALID_DAYS", 365)
 CALL_CHANGE_CUTOFF_HOURS = env_int("CALL_CHANGE_CUTOFF_HOURS", 12)
 CALL_NOTE_DUE_HOURS = env_int("CALL_NOTE_DUE_HOURS", 24)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 28)
+
+# Matching weights per deployment (empty: the engine's documented defaults). JSON, e.g.
+# {"same_condition": 40, "same_country": 10}.
+MATCH_WEIGHTS = json.loads(env_str("MATCH_WEIGHTS", "{}"))
 
 # Periodic jobs: run every PERIODIC_SECONDS by the in-process worker (`manage.py serve`) and by
 # `manage.py run_periodic` from cron or a systemd timer in production. Each is idempotent.

@@ -482,6 +482,12 @@ def test_it_acknowledges_an_alert_from_the_page(chain, as_user):
     alert.refresh_from_db()
     assert alert.status == "acknowledged" and alert.acknowledged_by == chain.sam
     client.post(reverse("safety:alert_acknowledge", args=[alert.pk]))  # twice changes nothing
+    response = as_user(chain.sofia).post(
+        reverse("safety:alert_acknowledge", args=[alert.pk]), follow=True
+    )
+    assert "Sam Supervisor acknowledged this alert already." in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == chain.sam
     entry = AuditEntry.objects.get(action="safety.alert.acknowledged")
     assert entry.actor == chain.sam and entry.organisation_id == chain.cast.org.pk
 

@@ -347,3 +347,38 @@ class ReminderPreference(models.Model):
 
 def certification_valid_days() -> int:
     return settings.CERTIFICATION_VALID_DAYS
+
+
+class MatchPreference(TimeStampedModel):
+    """What a patient asked for in a counsellor, and when they can take calls (local time)."""
+
+    patient = models.OneToOneField(
+        PatientProfile, on_delete=models.CASCADE, related_name="match_preference"
+    )
+    preferred_gender = models.CharField(
+        _("preferred gender of the counsellor"), max_length=10, blank=True
+    )
+    gender_required = models.BooleanField(_("only a counsellor of that gender"), default=False)
+    extra_languages = models.JSONField(_("other languages I can talk in"), default=list, blank=True)
+    # [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}] in the patient's zone; empty = any day 08:00-20:00.
+    call_windows = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.patient}"
+
+
+class MatchDecline(TimeStampedModel):
+    """A pairing that must not be proposed again (declined by either side, or ended on request)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        PatientProfile, on_delete=models.CASCADE, related_name="match_declines"
+    )
+    counsellor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"{self.patient} declined {self.counsellor}"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -16,6 +16,7 @@ from rarebridge.accounts.selectors import patients_for_user
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.counselling.models import (
+    Assignment,
     AvailabilityException,
     AvailabilityRule,
     CalendarFeed,
@@ -335,12 +336,10 @@ def patients_needing_reassignment(*, user, now: datetime | None = None):
     certified_users = Certification.objects.filter(
         revoked_at__isnull=True, valid_until__gt=now, counsellor__is_active=True
     ).values("counsellor__user_id")
-    return (
-        patients_for_user(user=user)
-        .filter(assignments__ended_at__isnull=True)
-        .exclude(assignments__counsellor_id__in=certified_users)
-        .select_related("user", "site")
+    stranded = Assignment.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True).exclude(
+        counsellor_id__in=certified_users
     )
+    return patients_for_user(user=user).filter(Exists(stranded)).select_related("user", "site")
 
 
 def feed_owner(*, token: str):
@@ -406,3 +405,72 @@ def roleplay_checklist() -> dict[str, str]:
 def reminder_preference_for(*, user) -> ReminderPreference:
     """The person's own reminder choices, or the defaults when they never chose."""
     return ReminderPreference.objects.filter(user=user).first() or ReminderPreference(user=user)
+
+
+def waiting_patients_for_user(*, user):
+    """Patients in reach who are enrolled in the program and have no current counsellor."""
+    if not user_has_perm(user, Perm.COUNSELLING_MANAGE):
+        raise PermissionDenied
+    return (
+        patients_for_user(user=user, perm=Perm.PATIENT_VIEW)
+        .filter(enrolments__status="active")
+        # A join would treat "no assignment at all" like an open one; ask the question directly.
+        .exclude(Exists(Assignment.objects.filter(patient=OuterRef("pk"), ended_at__isnull=True)))
+        .select_related("user", "site", "country")
+        .order_by("created_at")
+    )
+
+
+def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
+    """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
+    from rarebridge.counselling.matching import (
+        counsellors_for_matching,
+        now_minute,
+        patient_for_matching,
+        weights,
+    )
+    from rarebridge.engines import matching as engine
+
+    now = now or timezone.now()
+    waiting = list(waiting_patients_for_user(user=user)[:100])
+    if not waiting:
+        return []
+    counsellors = counsellors_for_matching(organisation_ids=user.organisation_ids, now=now)
+    profiles = {
+        user_id: (pk, name)
+        for user_id, pk, name in CounsellorProfile.objects.filter(
+            user_id__in=[int(c.id) for c in counsellors]
+        ).values_list("user_id", "pk", "user__full_name")
+    }
+    rows = []
+    for patient in waiting:
+        result = engine.suggest_counsellors(
+            patient=patient_for_matching(patient=patient, now=now),
+            counsellors=counsellors,
+            now=now_minute(now),
+            weights=weights(),
+            limit=3,
+        )
+        rows.append(
+            {
+                "patient": patient,
+                "suggestions": [
+                    {
+                        "counsellor_id": profiles[int(s.counsellor_id)][0],
+                        "name": profiles[int(s.counsellor_id)][1],
+                        "score": s.score,
+                        "reasons": s.reasons,
+                    }
+                    for s in result.suggestions
+                ],
+                "unmatched": result.unmatched,
+            }
+        )
+    return rows
+
+
+def match_preference_of(*, patient):
+    """The patient's own wishes for matching (None until they say anything)."""
+    from rarebridge.counselling.models import MatchPreference
+
+    return MatchPreference.objects.filter(patient=patient).first()

@@ -153,7 +153,9 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 class _Board:
-    def __init__(self, *, problem: Problem, compact: bool = False, weights: Weights | None = None) -> None:
+    def __init__(
+        self, *, problem: Problem, compact: bool = False, weights: Weights | None = None
+    ) -> None:
         self.problem = problem
         self.compact = compact
         self.weights = weights or Weights()

@@ -47,6 +47,8 @@ class SolveOptions:
     weights: Weights = field(default_factory=Weights)
     # Wall-clock limit; when it stops the search the result reports objective, bound and gap.
     time_limit_seconds: float = 10.0
+    # Stop once the timetable is proven within this fraction of the best possible (0.02: 2%).
+    gap_limit: float = 0.0
     # CP-SAT's deterministic time limit: the same result on any machine (use it in tests).
     deterministic_time_limit: float | None = None
     # One worker with a fixed seed is reproducible; more workers search better but race.

@@ -71,10 +71,17 @@ def replan(
             explain_infeasible=False,
         )
     if result is None or result.status == Status.INFEASIBLE:
-        hint = _hint(problem=problem, previous=previous, kept=kept, options=options)
-        if hint.failed is not None:
-            hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
-        result = optimise(problem=problem, options=options, hint=hint, started=started, keep=kept)
+        # Start from the previous timetable itself, displaced appointments nudged to their
+        # nearest possible start, and let CP-SAT repair the clashes: it then finds a timetable
+        # that moves few appointments long before it could build one from scratch.
+        result = optimise(
+            problem=problem,
+            options=options,
+            hint=_previous(problem=problem, previous=previous),
+            started=started,
+            keep=kept,
+            repair_hint=True,
+        )
     return dataclasses.replace(result, moved=_changed(previous=previous, now=result))
 
 
@@ -89,6 +96,30 @@ def _hint(
         return found
     still = unaffected(problem=problem, previous=previous, release=set(), whole_visits=False)
     return first_fit(problem=problem, seeded=still, weights=options.weights, best_fit=True)
+
+
+def _previous(*, problem: Problem, previous: Schedule) -> FirstFit:
+    """The previous timetable as a (possibly clashing) hint in the new problem."""
+    # Not a checked timetable, so it is marked failed: only a hint to repair, never a result.
+    hint = FirstFit(failed="previous timetable")
+    for visit in previous.visits:
+        task = problem.task.get(visit.id)
+        if task is None:
+            continue
+        days = problem.patient_days(patient=task.patient)
+        for option, choice in enumerate(task.options):
+            starts = problem.starts(task=task, option=option, days=days)
+            if choice.team != visit.professionals or not starts:
+                continue
+            old = problem.at(day=visit.day, step=visit.start)
+            start = min(starts, key=lambda s: (abs(s - old), s))
+            hint.placements[task.id] = Placement(
+                task=task.id, start=start, option=option, room=visit.room
+            )
+    for itinerary in previous.itineraries:
+        for lunch in itinerary.lunches:
+            hint.lunches[itinerary.patient, lunch.day] = problem.at(day=lunch.day, step=lunch.start)
+    return hint
 
 
 def unaffected(

@@ -67,6 +67,7 @@ def optimise(
     keep: Mapping[str, Placement] | None = None,
     keep_hard: bool = False,
     explain_infeasible: bool = True,
+    repair_hint: bool = False,
 ) -> Schedule:
     keep = keep or {}
     model = _Model(
@@ -76,12 +77,13 @@ def optimise(
         return _infeasible(
             problem=problem, options=options, started=started, explain=explain_infeasible
         )
-    if hint is not None and hint.failed is None:
+    if hint is not None and (hint.failed is None or repair_hint):
         model.hint(placements=hint.placements, lunches=hint.lunches)
     # The limit covers the whole call: prechecks and greedy count against it.
     solver = _solver(
         options=options, time_limit=options.time_limit_seconds - (time.perf_counter() - started)
     )
+    solver.parameters.repair_hint = repair_hint
     try:
         status = solver.solve(model.cp)
     except IndexError:
@@ -216,6 +218,7 @@ def _solver(*, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     if options.deterministic_time_limit is not None:
         solver.parameters.max_deterministic_time = options.deterministic_time_limit
     solver.parameters.num_workers = max(1, options.num_workers)
+    solver.parameters.relative_gap_limit = options.gap_limit
     solver.parameters.random_seed = options.random_seed
     solver.parameters.log_search_progress = options.log_search
     return solver
@@ -745,7 +748,7 @@ class _Model:
         for task in problem.tasks:
             placement = placements.get(task.id)
             if placement is None or placement.option not in self.use[task.id]:
-                return
+                continue  # a partial hint still helps
             start, end = placement.start, placement.start + task.duration
             day = problem.day_of(t=start)
             self.cp.add_hint(self.start[task.id], start)
@@ -772,10 +775,14 @@ class _Model:
                 self.cp.add_hint(first, low)
                 self.cp.add_hint(lasts[key], high)
         for block, begin, finish in self.block_ends:
+            if not all(t in placements for t in block):
+                continue
             self.cp.add_hint(begin, min(placements[t].start for t in block))
             ends = [placements[t].start + problem.task[t].duration for t in block]
             self.cp.add_hint(finish, max(ends))
         for task_id, literal in self.keep_literal.items():
+            if task_id not in placements:
+                continue
             now, before = placements[task_id], self.keep_target[task_id]
             same = (now.start, now.option, now.room) == (before.start, before.option, before.room)
             if not isinstance(literal, bool):

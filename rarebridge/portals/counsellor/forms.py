@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
-
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from rarebridge.counselling.models import CallNote, CounsellorProfile
 

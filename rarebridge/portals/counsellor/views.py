@@ -26,6 +26,7 @@ from rarebridge.counselling.selectors import (
     note_for_call,
 )
 from rarebridge.counselling.services import (
+    SlotTaken,
     availability_exception_add,
     availability_rule_add,
     availability_rule_remove,
@@ -35,7 +36,6 @@ from rarebridge.counselling.services import (
     counsellor_profile_upsert,
     note_amend,
     note_save,
-    SlotTaken,
 )
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.counsellor.forms import (

@@ -13,6 +13,7 @@ urlpatterns = [
     path("booklet.pdf", views.booklet, name="booklet"),
     path("messages/", views.messages_inbox, name="messages"),
     path("calls/", views.calls, name="calls"),
+    path("counsellor/", views.counsellor_preferences, name="counsellor_preferences"),
     path("calls/book/", views.call_book_view, name="call_book"),
     path("calls/<int:pk>/", views.call_change, name="call_change"),
     path("calls/<int:pk>/call.ics", views.call_ics, name="call_ics"),

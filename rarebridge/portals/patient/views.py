@@ -17,11 +17,21 @@ from rarebridge.counselling.selectors import (
     bookable_slots_for_patient,
     call_get_for_user,
     calls_for_patient,
+    counsellor_of_patient,
+    match_preference_of,
 )
-from rarebridge.counselling.services import SlotTaken, call_book, call_cancel, call_reschedule
+from rarebridge.counselling.services import (
+    SlotTaken,
+    call_book,
+    call_cancel,
+    call_reschedule,
+    match_preference_set,
+    match_request_change,
+)
 from rarebridge.network.models import pick_translation
 from rarebridge.notify.selectors import inbox_for_user
 from rarebridge.portals.decorators import role_required
+from rarebridge.portals.patient.forms import MatchPreferenceForm, current_preferences_initial
 from rarebridge.programs.booklet import booklet_pdf
 from rarebridge.programs.forms import field_views, parse_form
 from rarebridge.programs.selectors import (
@@ -415,3 +425,36 @@ def call_ics(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="rarebridge-call-{call.pk}.ics"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def counsellor_preferences(request):
+    """What the patient wishes for in a counsellor, and when calls suit them."""
+    profile = request.user.patient_profile
+    current = match_preference_of(patient=profile)
+    form = MatchPreferenceForm(request.POST or None, initial=current_preferences_initial(current))
+    if request.method == "POST":
+        if request.POST.get("action") == "change":
+            reason = request.POST.get("reason", "").strip()
+            if not reason:
+                messages.error(
+                    request, _("Please tell us briefly why, so we can find a better match.")
+                )
+            else:
+                match_request_change(patient=profile, by=request.user, reason=reason)
+                messages.success(
+                    request,
+                    _(
+                        "Thank you. We will find you another counsellor; your notes and past calls stay with you."
+                    ),
+                )
+                return redirect("patient:counsellor_preferences")
+        elif form.is_valid():
+            match_preference_set(patient=profile, by=request.user, **form.to_fields())
+            messages.success(request, _("Your preferences are saved."))
+            return redirect("patient:counsellor_preferences")
+    counsellor = counsellor_of_patient(patient=profile)
+    return render(
+        request, "patient/counsellor_preferences.html", {"form": form, "counsellor": counsellor}
+    )

@@ -188,7 +188,13 @@ def alert_detail(request, pk: int):
 def alert_acknowledge_view(request, pk: int):
     alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, request=request)
     alert = alert_acknowledge(alert=alert, by=request.user, request=request)
-    messages.success(request, _("You have acknowledged the alert. Escalation has stopped."))
+    if alert.acknowledged_by_id == request.user.pk:
+        messages.success(request, _("You have acknowledged the alert. Escalation has stopped."))
+    else:
+        messages.info(
+            request,
+            _("%(name)s acknowledged this alert already.") % {"name": alert.acknowledged_by},
+        )
     return redirect("safety:alert_detail", alert.pk)
 
 

@@ -15,6 +15,12 @@ urlpatterns = [
     path("supervision/", views.supervision, name="supervision"),
     path("counsellors/", views.counsellors, name="counsellors"),
     path("counsellors/<int:pk>/training/", views.counsellor_training, name="counsellor_training"),
+    path("matching/", views.matching, name="matching"),
+    path(
+        "counsellors/<int:pk>/deactivate/",
+        views.counsellor_deactivate_view,
+        name="counsellor_deactivate",
+    ),
     path("programs/", views.programs, name="programs"),
     path("programs/<int:pk>/", views.program_version, name="program_version"),
     path("programs/<int:pk>/preview/", views.program_preview, name="program_preview"),

@@ -25,9 +25,11 @@ from rarebridge.accounts.selectors import (
 )
 from rarebridge.accounts.services import invitation_create, invitation_revoke
 from rarebridge.core.permissions import Perm, Role
+from rarebridge.counselling.matching import fix_text, reason_text
 from rarebridge.counselling.selectors import (
     counsellor_get_for_manager,
     is_certified,
+    matching_overview,
     patients_needing_reassignment,
     roleplay_checklist,
     supervisor_dashboard,
@@ -37,6 +39,9 @@ from rarebridge.counselling.selectors import (
 )
 from rarebridge.counselling.services import (
     certification_grant,
+    counsellor_deactivate,
+    match_accept,
+    match_batch_accept,
     roleplay_sign_off,
     training_attendance_record,
 )
@@ -308,3 +313,74 @@ def counsellor_training(request, pk: int):
             "certifications": profile.certifications.all(),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def matching(request):
+    """Waiting patients with suggested counsellors and reasons; accept, bulk-accept or override."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "batch":
+                matched, left = match_batch_accept(user=request.user)
+                messages.success(
+                    request,
+                    _("%(matched)s patient(s) matched; %(left)s still waiting.")
+                    % {"matched": matched, "left": left},
+                )
+            else:
+                patient = patient_get_for_user(
+                    user=request.user,
+                    id=int(request.POST.get("patient", "0")),
+                    need=Perm.PATIENT_VIEW,
+                    request=request,
+                )
+                counsellor = counsellor_get_for_manager(
+                    user=request.user, id=int(request.POST.get("counsellor", "0"))
+                ).user
+                reason = request.POST.get("reason", "").strip()
+                if action == "override" and not reason:
+                    raise ValidationError(
+                        _("Please give the reason for choosing another counsellor.")
+                    )
+                match_accept(
+                    patient=patient,
+                    counsellor=counsellor,
+                    by=request.user,
+                    reasons=request.POST.getlist("reasons"),
+                    override_reason=reason if action == "override" else "",
+                )
+                messages.success(request, _("Matched. Both have been told."))
+        except (ValidationError, ValueError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("staff:matching")
+    rows = matching_overview(user=request.user)
+    for row in rows:
+        for suggestion in row["suggestions"]:
+            suggestion["texts"] = [
+                (r.met, reason_text(r)) for r in suggestion["reasons"] if r.met is not None
+            ]
+        if row["unmatched"]:
+            row["why"] = [reason_text(r) for r in row["unmatched"].reasons if r.met is False]
+            row["fixes"] = [fix_text(f) for f in row["unmatched"].fixes]
+    return render(
+        request,
+        "staff/matching.html",
+        {"rows": rows, "counsellors": supervisor_dashboard_rows_for_manager(user=request.user)},
+    )
+
+
+@require_POST
+@staff_required
+def counsellor_deactivate_view(request, pk: int):
+    profile = counsellor_get_for_manager(user=request.user, id=pk)
+    count = counsellor_deactivate(
+        profile=profile, by=request.user, reason=request.POST.get("reason", "")
+    )
+    messages.success(
+        request,
+        _("The counsellor is inactive. %(n)s patient(s) are back on the waiting list.")
+        % {"n": count},
+    )
+    return redirect("staff:matching")
