@@ -28,7 +28,7 @@ _world: dict = {}
 def _build():
     if _world:
         return _world
-    from datetime import UTC, date, datetime, time, timedelta
+    from datetime import UTC, datetime, time, timedelta
 
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
@@ -148,7 +148,7 @@ def _build():
         )
         enrolments = Enrolment.objects.bulk_create(
             [
-                Enrolment(organisation=org, patient=p, version=version, start_date=date.today())
+                Enrolment(organisation=org, patient=p, version=version, start_date=now.date())
                 for p in patients
             ]
         )

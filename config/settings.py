@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "rarebridge.programs",
     "rarebridge.counselling",
     "rarebridge.safety",
+    "rarebridge.care",
+    "rarebridge.trials",
+    "rarebridge.directory",
     "rarebridge.notify",
     "rarebridge.portals",
     "rarebridge.demo",
@@ -297,8 +300,12 @@ PERIODIC_JOBS = [
     "rarebridge.notify.services.messages_requeue_due",
     "rarebridge.safety.services.alerts_escalate_due",
     "rarebridge.counselling.services.call_reminders_due",
+    "rarebridge.trials.services.assessment_invitations_due",
 ]
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
+# The secret from which concealed allocation sequences are derived; empty derives it from
+# SECRET_KEY. Whoever holds it can rebuild every sequence, so keep it out of the database.
+TRIALS_ALLOCATION_SECRET = env_str("TRIALS_ALLOCATION_SECRET", "")
 
 # Security: strict in production, comfortable on a laptop.
 SESSION_COOKIE_HTTPONLY = True

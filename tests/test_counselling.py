@@ -66,6 +66,17 @@ def world(cast, clock):
     return type("World", (), {"profile": profile, "enrolment": enrolment, "version": version})
 
 
+def _book(world, cast, *, day=2, hour=16, minute=0, week=1):
+    """The cast's patient books the counsellor on March `day`, 2026 at hour:minute UTC."""
+    return call_book(
+        enrolment=world.enrolment,
+        counsellor=world.profile,
+        starts_at=datetime(2026, 3, day, hour, minute, tzinfo=UTC),
+        week=week,
+        by=cast.patient.user,
+    )
+
+
 def test_it_lists_free_slots_in_the_counsellors_zone(world):
     slots = free_slots_for(counsellor=world.profile, start=NOW, end=NOW + timedelta(days=8))
     assert slots[:4] == [
@@ -77,13 +88,7 @@ def test_it_books_a_call_and_tells_both_people_in_their_languages(
     world, cast, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        call = call_book(
-            enrolment=world.enrolment,
-            counsellor=world.profile,
-            starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-            week=1,
-            by=cast.patient.user,
-        )
+        call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     assert call.status == "booked"
     assert Message.objects.filter(template_key="call_booked", recipient=cast.patient.user).exists()
     assert Message.objects.filter(template_key="call_booked", recipient=cast.counsellor).exists()
@@ -113,13 +118,7 @@ def test_it_refuses_a_second_booking_of_the_same_slot_and_offers_the_next(world,
 
 def test_it_refuses_slots_outside_availability_and_on_days_off(world, cast):
     with pytest.raises(SlotTaken):
-        call_book(
-            enrolment=world.enrolment,
-            counsellor=world.profile,
-            starts_at=datetime(2026, 3, 3, 16, 0, tzinfo=UTC),
-            week=1,
-            by=cast.patient.user,
-        )
+        _book(world, cast, day=3, hour=16, minute=0, week=1)
     availability_exception_add(
         counsellor=world.profile, day=date(2026, 3, 9), by=cast.counsellor, reason="holiday"
     )
@@ -133,24 +132,12 @@ def test_it_refuses_slots_outside_availability_and_on_days_off(world, cast):
 def test_it_cannot_book_a_counsellor_whose_certification_lapsed(world, cast):
     Certification.objects.update(valid_until=NOW - timedelta(days=1))
     with pytest.raises(ValidationError):
-        call_book(
-            enrolment=world.enrolment,
-            counsellor=world.profile,
-            starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-            week=1,
-            by=cast.patient.user,
-        )
+        _book(world, cast, day=2, hour=16, minute=0, week=1)
     assert list(patients_needing_reassignment(user=cast.coordinator)) == [cast.patient]
 
 
 def test_it_moves_and_cancels_calls_up_to_the_cut_off(world, cast, clock):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 9, 16, 0, tzinfo=UTC),
-        week=2,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=9, hour=16, minute=0, week=2)
     moved = call_reschedule(
         call=call,
         new_start=datetime(2026, 3, 9, 17, 0, tzinfo=UTC),
@@ -184,13 +171,7 @@ def test_it_sends_each_reminder_once_in_the_recipients_zone_and_never_for_a_canc
         hour_before=True,
     )
     cast.other_patient.user.time_zone = "America/Toronto"
-    keep = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 9, 16, 0, tzinfo=UTC),
-        week=2,
-        by=cast.patient.user,
-    )
+    keep = _book(world, cast, day=9, hour=16, minute=0, week=2)
     other = enrolment_start(
         patient=PatientFactory(site=cast.site), version=world.version, start_date=date(2026, 3, 2)
     )
@@ -225,13 +206,7 @@ def test_it_sends_reminders_exactly_once_when_the_worker_dies_mid_delivery(
             "QUEUES": ["default", "notify"],
         }
     }  # the worker is down
-    call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 9, 16, 0, tzinfo=UTC),
-        week=2,
-        by=cast.patient.user,
-    )
+    _book(world, cast, day=9, hour=16, minute=0, week=2)
     clock.move_to(datetime(2026, 3, 9, 15, 1, tzinfo=UTC))
     with django_capture_on_commit_callbacks(execute=True):
         call_reminders_due()
@@ -260,13 +235,7 @@ def test_it_sends_reminders_exactly_once_when_the_worker_dies_mid_delivery(
 def test_it_sends_future_reminders_at_the_new_local_time_after_a_time_zone_change(
     world, cast, clock, django_capture_on_commit_callbacks
 ):
-    call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 9, 16, 0, tzinfo=UTC),
-        week=2,
-        by=cast.patient.user,
-    )
+    _book(world, cast, day=9, hour=16, minute=0, week=2)
     cast.patient.user.time_zone = "America/Toronto"
     cast.patient.user.save()
     clock.move_to(datetime(2026, 3, 8, 17, 0, tzinfo=UTC))
@@ -278,13 +247,7 @@ def test_it_sends_future_reminders_at_the_new_local_time_after_a_time_zone_chang
 
 
 def test_it_writes_an_ics_file_with_the_right_instant(world, cast, as_user):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     response = as_user(cast.patient.user).get(reverse("patient:call_ics", args=[call.pk]))
     event = next(iter(Calendar.from_ical(response.content).walk("VEVENT")))
     assert event.decoded("dtstart") == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
@@ -297,13 +260,7 @@ def test_it_writes_an_ics_file_with_the_right_instant(world, cast, as_user):
 
 
 def test_it_serves_a_private_calendar_feed_until_it_is_revoked(world, cast):
-    call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    _book(world, cast, day=2, hour=16, minute=0, week=1)
     token = calendar_feed_create(user=cast.counsellor)
     feed = Client().get(f"/calendar/{token}.ics")
     assert feed.status_code == 200 and cast.patient.code.encode() in feed.content
@@ -313,13 +270,7 @@ def test_it_serves_a_private_calendar_feed_until_it_is_revoked(world, cast):
 
 
 def test_it_locks_a_signed_note_and_keeps_amendments(world, cast):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     note = note_save(
         call=call,
         by=cast.counsellor,
@@ -339,25 +290,13 @@ def test_it_locks_a_signed_note_and_keeps_amendments(world, cast):
 
 
 def test_it_needs_a_reason_for_a_missed_call(world, cast):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     with pytest.raises(ValidationError):
         note_save(call=call, by=cast.counsellor, held=False, missed_reason="")
 
 
 def test_it_flags_a_note_not_written_within_a_day(world, cast, clock):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     clock.move_to(datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
     assert list(late_notes_for(counsellors=[world.profile])) == [call]
     note_save(call=call, by=cast.counsellor, sign=True, held=True, risk="none")
@@ -443,13 +382,7 @@ def test_it_shows_the_supervisor_dashboard_with_a_constant_number_of_queries(wor
 
 
 def test_it_guards_the_note_page(world, cast, as_user):
-    call = call_book(
-        enrolment=world.enrolment,
-        counsellor=world.profile,
-        starts_at=datetime(2026, 3, 2, 16, 0, tzinfo=UTC),
-        week=1,
-        by=cast.patient.user,
-    )
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
     url = reverse("counsellor:call_note", args=[call.pk])
     response = as_user(cast.counsellor).get(url)
     assert (
@@ -510,3 +443,51 @@ def test_it_saves_reminder_preferences(world, cast, as_user):
         False,
         True,
     )
+
+
+def test_it_sends_the_counsellor_from_a_risky_note_to_raise_a_concern_and_shows_it_on_their_home(
+    world, cast, as_user, django_capture_on_commit_callbacks
+):
+    call = _book(world, cast, day=2, hour=16, minute=0, week=1)
+    client = as_user(cast.counsellor)
+    response = client.post(
+        reverse("counsellor:call_note", args=[call.pk]),
+        {"held": "yes", "risk": "concern", "action": "save"},
+    )
+    assert response.status_code == 302 and response.url == reverse(
+        "safety:concern_raise", args=[cast.patient.pk]
+    )
+    from rarebridge.safety.services import concern_raise
+
+    with django_capture_on_commit_callbacks(execute=True):
+        concern_raise(
+            patient=cast.patient,
+            level="high",
+            observed="Said they see no way out",
+            by=cast.counsellor,
+        )
+    html = client.get(reverse("counsellor:home")).content.decode()
+    assert "Open concerns" in html and cast.patient.code in html
+    assert (
+        "open alert" in as_user(cast.supervisor).get(reverse("staff:supervision")).content.decode()
+    )
+
+
+def test_it_alerts_the_whole_chain_at_once_for_immediate_danger(
+    world, cast, django_capture_on_commit_callbacks
+):
+    from rarebridge.core.permissions import Role
+    from rarebridge.safety.services import concern_raise
+    from tests.conftest import staff as make_staff
+
+    second = make_staff(Role.SUPERVISOR, cast.org, cast.site, full_name="Second Supervisor")
+    with django_capture_on_commit_callbacks(execute=True):
+        concern_raise(
+            patient=cast.patient, level="immediate", observed="Has a plan", by=cast.counsellor
+        )
+    told = set(
+        Message.objects.filter(template_key="alert_raised", channel="email").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert {cast.supervisor.pk, second.pk} <= told

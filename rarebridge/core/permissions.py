@@ -39,6 +39,16 @@ class Perm(StrEnum):
     SUPERVISION_ATTEND = "supervision.attend"  # be listed as attending supervision
     SUPERVISION_VIEW = "supervision.view"  # the supervisor dashboard and supervision meetings
     COUNSELLING_MANAGE = "counselling.manage"  # training records, certification, reassignment
+    DIRECTORY_VERIFY = "directory.verify"  # verify, edit and reject directory entries
+    PEER_MODERATE = "peer.moderate"  # the peer-finder report queue
+    CARE_VIEW = "care.view"  # care teams, case plans, clinic days and itineraries
+    CARE_MANAGE = "care.manage"  # change them: plan clinics, travel, letters, checklists
+    CLINICAL_NOTES_VIEW = "care.clinical_notes"  # read clinical care notes (role on the team permitting)
+    STUDY_VIEW = "study.view"  # study dashboards: recruitment, CONSORT numbers, completeness
+    STUDY_MANAGE = "study.manage"  # load studies, import allocation tables, see slot counts
+    PARTICIPANT_SCREEN = "participant.screen"  # refer, screen, consent and countersign
+    PARTICIPANT_RANDOMISE = "participant.randomise"  # allocate a consented participant
+    DATA_ENTRY = "data.entry"  # enter questionnaire answers on a participant's behalf
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -60,6 +70,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SUPERVISOR: frozenset(
         {
             Perm.PATIENT_VIEW,
+            Perm.CARE_VIEW,
+            Perm.CLINICAL_NOTES_VIEW,
             Perm.AUDIT_VIEW,
             Perm.PROGRAM_VIEW,
             Perm.SUPERVISION_VIEW,
@@ -69,10 +81,37 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         }
     ),
     Role.SITE_COORDINATOR: frozenset(
-        {Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE, Perm.PEOPLE_INVITE, Perm.COUNSELLING_MANAGE}
+        {
+            Perm.PATIENT_VIEW,
+            Perm.PATIENT_CHANGE,
+            Perm.PEOPLE_INVITE,
+            Perm.COUNSELLING_MANAGE,
+            Perm.STUDY_VIEW,
+            Perm.PARTICIPANT_SCREEN,
+            Perm.PARTICIPANT_RANDOMISE,
+            Perm.DATA_ENTRY,
+        }
     ),
-    Role.TRIAL_MANAGER: frozenset({Perm.PATIENT_VIEW, Perm.AUDIT_VIEW, Perm.PEOPLE_INVITE}),
-    Role.CARE_COORDINATOR: frozenset({Perm.PATIENT_VIEW, Perm.PATIENT_CHANGE}),
+    Role.TRIAL_MANAGER: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.PEOPLE_INVITE,
+            Perm.STUDY_VIEW,
+            Perm.STUDY_MANAGE,
+            Perm.PARTICIPANT_SCREEN,
+            Perm.PARTICIPANT_RANDOMISE,
+        }
+    ),
+    Role.CARE_COORDINATOR: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.PATIENT_CHANGE,
+            Perm.CARE_VIEW,
+            Perm.CARE_MANAGE,
+            Perm.CLINICAL_NOTES_VIEW,
+        }
+    ),
     Role.PROGRAM_ADMIN: frozenset(
         {
             Perm.AUDIT_VIEW,
@@ -80,6 +119,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CRISIS_CHANGE,
             Perm.PROGRAM_VIEW,
             Perm.COUNSELLING_MANAGE,
+            Perm.DIRECTORY_VERIFY,
+            Perm.PEER_MODERATE,
         }
     ),
 }

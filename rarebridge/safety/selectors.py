@@ -138,3 +138,14 @@ def supervision_counsellors_for_user(*, user: User) -> QuerySet[User]:
         .distinct()
         .order_by("full_name", "pk")
     )
+
+
+def open_alerts_for_counsellor(*, user: User) -> QuerySet[Alert]:
+    """Open alerts about the counsellor's own patients (they follow them, others handle them)."""
+    reach = patients_for_user(user=user, perm=Perm.PATIENT_VIEW).values("pk")
+    return (
+        Alert.objects.filter(patient_id__in=reach)
+        .exclude(status=Alert.Status.CLOSED)
+        .select_related("patient")
+        .order_by("created_at")
+    )

@@ -274,7 +274,10 @@ def _alert_open(*, concern: Concern, by: User | None, request: HttpRequest | Non
     if not people:
         _flag_unrouted(alert=alert, now=now)
         return alert
-    _notify(alert=alert, recipients=people[:1], step=0, template_key="alert_raised")
+    # Immediate danger reaches everyone in the chain and the site's clinicians at once;
+    # other levels start with the first person and escalate on the deadline.
+    first = [*people, *clinicians] if concern.level == "immediate" else people[:1]
+    _notify(alert=alert, recipients=list(dict.fromkeys(first)), step=0, template_key="alert_raised")
     return alert
 
 

@@ -111,7 +111,7 @@ def test_it_shows_the_error_summary_and_keeps_what_was_typed(page, cast, assert_
     page.goto(reverse("public:preferences"))
     page.get_by_label("What we call you").fill("Anni")
     page.get_by_label("Mobile phone").fill("12")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     summary = page.locator(".error-summary")
     assert summary.is_visible()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")

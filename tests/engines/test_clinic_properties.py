@@ -5,7 +5,9 @@ the engine: no task list, no global time line, no allowed-start sets) and checks
 timetable visit by visit, then recomputes the cost. The properties: no timetable the engine
 returns breaks a rule, CP-SAT is never worse than greedy, a plan declared impossible comes
 with an explanation (and greedy cannot lay it out either), and re-planning after a
-cancellation leaves every other patient exactly where they were.
+cancellation leaves every other patient exactly where they were; after a professional
+arrives late, the timetable is valid again and, when nothing unaffected had to move, nothing
+did.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from rarebridge.engines.clinic import (
     Weights,
     Window,
     cancel_appointment,
+    professional_late,
     replan,
     solve,
     solve_greedy,
@@ -372,3 +375,39 @@ def test_it_replans_a_cancellation_without_moving_anyone_else(
             assert visit == before[visit.id], f"{visit.id} moved"
     assert gone.id not in {v.id for v in again.visits}
     assert set(again.moved) <= {v.id for v in again.visits if v.patient == owner}
+
+
+@SETTINGS
+@given(clinic=clinics(), data=st.data())
+def test_it_replans_around_a_late_professional_keeping_what_still_fits(
+    clinic: Clinic, data: st.DataObject
+) -> None:
+    schedule = solve(clinic=clinic, options=OPTIONS)
+    assume(schedule.has_timetable)
+    late = data.draw(st.sampled_from(schedule.visits))
+    pro, day = late.professionals[0], late.day
+    arrives = late.start + 1
+    changed = professional_late(clinic=clinic, professional_id=pro, day=day, available_from=arrives)
+
+    again = replan(clinic=changed, previous=schedule, options=OPTIONS)
+
+    if not again.has_timetable:
+        assert again.status != Status.INFEASIBLE or again.explanations
+        return
+    assert_valid(changed, again)
+    assert again.cost is not None
+    displaced = {
+        v.id
+        for v in schedule.visits
+        if pro in v.professionals and v.day == day and v.start < arrives
+    }
+    for group in clinic.groups:  # a back-to-back block moves as one
+        for block in group.back_to_back:
+            if displaced & set(block):
+                displaced |= set(block)
+    assert late.id in displaced and late.id in again.moved
+    if again.cost.moved == 0:
+        before = {v.id: v for v in schedule.visits}
+        for visit in again.visits:
+            if visit.id not in displaced:
+                assert visit == before[visit.id], f"{visit.id} moved"

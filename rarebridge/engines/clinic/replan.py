@@ -13,7 +13,9 @@ and the previous timetable. An appointment is *unaffected* when
 With ``Keep.FIX`` (the default) unaffected appointments are pinned and only the rest are
 planned: fast, and nobody else gets a changed letter. When pinning leaves no timetable, it
 falls back to ``Keep.PENALISE``: everything may move, each unaffected appointment that moves
-costing ``Weights.moved`` (1000 steps of waiting by default), so moves are kept to a minimum.
+costing ``Weights.moved`` (by default as much as 100 steps of a patient's time), so moves are
+kept to a minimum; the search starts from the previous timetable and repairs it. The time
+limit in ``options`` covers both attempts.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ dropping one rule at a time and re-solving, so each rule named is needed for the
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import defaultdict
@@ -98,9 +99,9 @@ def optimise(
         status = solver.solve(model.cp)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placements, lunches = model.read(solver=solver)
-        return build_schedule(
+        schedule = build_schedule(
             problem=problem,
-            status=Status.OPTIMAL if status == cp_model.OPTIMAL else Status.FEASIBLE,
+            status=Status.FEASIBLE,
             method="cp-sat",
             placements=placements,
             lunches=lunches,
@@ -109,6 +110,10 @@ def optimise(
             bound=math.ceil(solver.best_objective_bound - 1e-6),
             wall_seconds=time.perf_counter() - started,
         )
+        # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is.
+        if status == cp_model.OPTIMAL and schedule.gap == 0.0:
+            schedule = dataclasses.replace(schedule, status=Status.OPTIMAL)
+        return schedule
     if status == cp_model.INFEASIBLE:
         return _infeasible(
             problem=problem, options=options, started=started, explain=explain_infeasible
@@ -187,10 +192,7 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
     conflict, core = infeasible_with(every)
     if conflict is not True:
         return ()
-    # The reported core is sufficient in theory; check it, and fall back to all rules if not.
-    if core and infeasible_with(core)[0] is not True:
-        core = every
-    if not core or infeasible_with([])[0] is True:
+    if infeasible_with([])[0] is True:
         return (
             Explanation(
                 rule=Rule.CAPACITY,
@@ -200,6 +202,9 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
                 "opening hours and outside breaks.",
             ),
         )
+    # The reported core is sufficient in theory; check it, and start from all rules if not.
+    if not core or infeasible_with(core)[0] is not True:
+        core = every
     for literal in list(core):
         if literal not in core or len(core) == 1:
             continue
@@ -564,10 +569,14 @@ class _Model:
     def _fasting(self, *, patient_id: str, tasks: list[Task]) -> None:
         problem = self.problem
         for fasting in (t for t in tasks if t.fasting):
+            latest = max(
+                problem.fasting_by(day=d) for d in problem.patient_days(patient=patient_id)
+            )
             guard = self._rule(
                 rule=Rule.FASTING,
                 people=(patient_id,),
-                message=f"{problem.what(task=fasting.id)} is a fasting test: first of the day and early.",
+                message=f"{problem.what(task=fasting.id)} is a fasting test: first of their day, "
+                f"starting by {problem.clinic.clock_at(step=latest):%H:%M}.",
                 task=fasting.id,
             )
             fasting_end = self.start[fasting.id] + fasting.duration
@@ -731,6 +740,9 @@ class _Model:
             self.cp.add(last - first >= sum(busy))
         span = sum(self.last[k] - self.first[k] for k in self.last)
         idle = sum(self.staff_last[k] - self.staff_first[k] for k in self.staff_last) - staff_busy
+        # Redundant, for the bound: per-day busy time is only known for tasks whose
+        # professional is fixed, but in total nobody is idle for less than nothing.
+        self.cp.add(idle >= 0)
         moved = sum(1 - _as_int(lit) for lit in self.keep_literal.values())
         self.cp.minimize(
             weights.patient_span * span + weights.professional_idle * idle + weights.moved * moved

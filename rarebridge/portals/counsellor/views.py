@@ -47,12 +47,15 @@ from rarebridge.portals.counsellor.forms import (
 )
 from rarebridge.portals.decorators import role_required
 from rarebridge.programs.selectors import active_enrolment_of, guideline_in_language
+from rarebridge.safety.selectors import open_alerts_for_counsellor
 
 
 @require_GET
 @role_required("counsellor")
 def home(request):
-    return render(request, "counsellor/home.html", counsellor_home(user=request.user))
+    context = counsellor_home(user=request.user)
+    context["open_alerts"] = list(open_alerts_for_counsellor(user=request.user))
+    return render(request, "counsellor/home.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,6 +148,9 @@ def call_note(request, pk: int):
                     **form.cleaned_data,
                 )
                 messages.success(request, _("The note is saved."))
+                if form.cleaned_data["risk"] == "concern":
+                    # The note records it; the concern is what reaches a supervisor.
+                    return redirect("safety:concern_raise", patient_id=call.patient_id)
                 return redirect("counsellor:call_note", pk=call.pk)
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -54,6 +54,7 @@ from rarebridge.portals.staff.forms import (
     CrisisResourceForm,
     InvitationForm,
 )
+from rarebridge.safety.selectors import alerts_for_user
 from rarebridge.programs.selectors import (
     chapter_in_language,
     translation_status,
@@ -252,7 +253,10 @@ def program_preview(request, pk: int):
 @require_GET
 @staff_required
 def supervision(request):
-    return render(request, "staff/supervision.html", supervisor_dashboard(user=request.user))
+    context = supervisor_dashboard(user=request.user)
+    if user_has_perm(request.user, Perm.ALERT_HANDLE):
+        context["open_alerts"] = alerts_for_user(user=request.user).exclude(status="closed").count()
+    return render(request, "staff/supervision.html", context)
 
 
 @require_GET

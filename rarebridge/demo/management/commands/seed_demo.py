@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 from rarebridge.accounts.mfa import demo_totp_secret, totp_enrol
 from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.services import role_assign, user_create
+from rarebridge.care.demo import care_demo_load
 from rarebridge.core.permissions import Role
 from rarebridge.counselling.models import Assignment, Call
 from rarebridge.counselling.selectors import free_slots_for
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         load_message_templates()
         self._program()
         self._counselling()
+        care_demo_load()  # a two-day one-stop clinic at Hamburg, planned by the solver
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
 
     def _world(self, rng: random.Random) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,31 +13,17 @@ from tests.factories import CrisisResourceFactory
 from tests.test_safety import chain, raise_high  # noqa: F401 - the chain fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = Path(os.environ.get("RAREBRIDGE_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; run `make chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def open_as(chromium, live_server):
+def open_as(browser, live_server):
     """A signed-in page for a person, at desktop or phone size."""
     contexts = []
 
     def sign_in(user, *, phone: bool = False):
         size = {"width": 360, "height": 740} if phone else {"width": 1280, "height": 900}
-        context = chromium.new_context(
+        context = browser.new_context(
             base_url=live_server.url,
             locale="en-GB",
             timezone_id="Europe/Berlin",
@@ -64,18 +48,7 @@ def open_as(chromium, live_server):
         context.close()
 
 
-def assert_accessible(page, label: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    detail = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in violations
-    )
-    assert not violations, f"axe violations on {label}:\n{detail}"
-
-
-def test_it_passes_axe_on_every_safety_page(chain, open_as):  # noqa: F811
+def test_it_passes_axe_on_every_safety_page(chain, open_as, assert_accessible):  # noqa: F811
     CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
     alert = raise_high(chain.cast)
     page = open_as(chain.cast.counsellor)

@@ -1,0 +1,266 @@
+"""The participant's study pages: status, consent, questionnaires, withdrawal."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from rarebridge.network.selectors import crisis_resources_for_country
+from rarebridge.portals.decorators import role_required
+from rarebridge.trials.content import questionnaire
+from rarebridge.trials.models import Participant
+from rarebridge.trials.selectors import (
+    assessment_get_for_patient,
+    consent_version_for,
+    current_consent,
+    needs_reconsent,
+    participation_for_patient,
+)
+from rarebridge.trials.services import (
+    participant_withdraw,
+    response_for,
+    response_save,
+    response_submit,
+)
+from rarebridge.trials.services import consent_sign as consent_sign_service
+
+
+def _participation(request) -> Participant:
+    participant = participation_for_patient(user=request.user)
+    if participant is None:
+        raise Http404
+    return participant
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@require_GET
+@role_required("patient")
+def home(request):
+    participant = _participation(request)
+    consent = current_consent(participant=participant)
+    assessments = []
+    for assessment in participant.assessments.order_by("opens_at"):
+        submitted = set(
+            assessment.responses.filter(submitted_at__isnull=False).values_list(
+                "instrument", flat=True
+            )
+        )
+        assessments.append(
+            {
+                "assessment": assessment,
+                "instruments": [
+                    {"code": code, "done": code in submitted,
+                     "title": questionnaire(code, get_language()).title}
+                    for code in assessment.instruments
+                ],
+            }
+        )
+    allocation = getattr(participant, "allocation", None)
+    return render(
+        request,
+        "trials/patient_home.html",
+        {
+            "participant": participant,
+            "consent": consent,
+            "reconsent": needs_reconsent(participant=participant),
+            "assessments": assessments,
+            "arm": participant.study.arm(allocation.arm) if allocation else None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def consent(request):
+    participant = _participation(request)
+    version = consent_version_for(participant=participant)
+    if version is None:
+        raise Http404
+    errors: dict = {}
+    if request.method == "POST":
+        answers = {
+            q["id"]: request.POST.get(f"q_{q['id']}", "") for q in version.comprehension
+        }
+        try:
+            consent_sign_service(
+                participant=participant,
+                typed_name=request.POST.get("typed_name", ""),
+                comprehension=answers,
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        else:
+            return redirect("trials_patient:home")
+    language = get_language()
+    questions = [
+        {
+            "id": q["id"],
+            "text": q["text"].get(language) or q["text"].get("en", ""),
+            "error": errors.get(f"q_{q['id']}", [""])[0] if errors else "",
+            "value": request.POST.get(f"q_{q['id']}", ""),
+        }
+        for q in version.comprehension
+    ]
+    return render(
+        request,
+        "trials/patient_consent.html",
+        {
+            "version": version,
+            "questions": questions,
+            "errors": errors,
+            "typed_name": request.POST.get("typed_name", ""),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_GET
+@role_required("patient")
+def consent_pdf(request, pk: int):
+    participant = _participation(request)
+    record = participant.consents.filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="consent-{record.version.version}.pdf"'
+    return response
+
+
+def _crisis_page(request, participant):
+    resources = crisis_resources_for_country(country_code=participant.patient.country_id)
+    return render(request, "trials/patient_crisis.html", {"resources": resources})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def answer(request, timepoint: str, instrument: str):
+    """One questionnaire: radio groups in fieldsets, autosaved, reviewed before submitting."""
+    assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
+    participant = assessment.participant
+    try:
+        response = response_for(assessment=assessment, instrument=instrument)
+    except ValidationError as error:
+        raise Http404 from error
+    form = questionnaire(instrument, get_language())
+    if response.submitted_at is not None:
+        return redirect("trials_patient:home")
+    errors: dict = {}
+    if request.method == "POST":
+        answers = {item.link_id: request.POST.get(item.link_id) for item in form.questions}
+        try:
+            result = response_save(
+                response=response,
+                answers=answers,
+                base_revision=_int(request.POST.get("base_revision")),
+                by=request.user,
+            )
+        except ValidationError as error:
+            if request.POST.get("action") == "autosave":
+                return JsonResponse({"status": "closed"}, status=403)
+            raise Http404 from error
+        if request.POST.get("action") == "autosave":
+            code = {"saved": 200, "conflict": 409, "invalid": 422}[result.status]
+            return JsonResponse(
+                {"status": result.status, "revision": result.revision, "errors": result.errors},
+                status=code,
+            )
+        if result.status == "saved":
+            return redirect("trials_patient:review", timepoint=timepoint, instrument=instrument)
+        errors = result.errors
+        response.refresh_from_db()
+    answered = sum(1 for item in form.questions if item.link_id in response.answers)
+    position = assessment.instruments.index(instrument) + 1
+    return render(
+        request,
+        "trials/patient_questionnaire.html",
+        {
+            "assessment": assessment,
+            "form": form,
+            "response": response,
+            "errors": errors,
+            "answered": answered,
+            "position": position,
+            "count": len(assessment.instruments),
+            "participant": participant,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def review(request, timepoint: str, instrument: str):
+    assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
+    try:
+        response = response_for(assessment=assessment, instrument=instrument)
+    except ValidationError as error:
+        raise Http404 from error
+    form = questionnaire(instrument, get_language())
+    if request.method == "POST":
+        try:
+            result = response_submit(response=response, by=request.user, request=request)
+        except ValidationError as error:
+            raise Http404 from error
+        if result.crisis:
+            return _crisis_page(request, assessment.participant)
+        remaining = [
+            code
+            for code in assessment.instruments
+            if not assessment.responses.filter(instrument=code, submitted_at__isnull=False).exists()
+        ]
+        if remaining:
+            return redirect("trials_patient:answer", timepoint=timepoint, instrument=remaining[0])
+        return redirect("trials_patient:home")
+    rows = []
+    for item in form.questions:
+        value = response.answers.get(item.link_id)
+        label = next((o.label for o in item.options if o.value == value), None)
+        rows.append({"item": item, "label": label})
+    return render(
+        request,
+        "trials/patient_review.html",
+        {"assessment": assessment, "form": form, "rows": rows, "response": response},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def withdraw(request):
+    participant = _participation(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            participant_withdraw(
+                participant=participant,
+                level=request.POST.get("level", ""),
+                delete_data=request.POST.get("delete_data") == "on",
+                by=request.user,
+                request=request,
+            )
+        except (ValidationError, ValueError) as exc:
+            error = exc.messages[0] if isinstance(exc, ValidationError) else _("Please choose what to withdraw from.")
+        else:
+            return redirect("trials_patient:home")
+    return render(
+        request,
+        "trials/patient_withdraw.html",
+        {
+            "participant": participant,
+            "error": error,
+            "allows_deletion": participant.study.definition["consent"].get(
+                "allows_deletion_on_withdrawal"
+            ),
+        },
+        status=422 if error else 200,
+    )

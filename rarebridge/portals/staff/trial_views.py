@@ -1,0 +1,296 @@
+"""The study team's pages: recruitment, participants, screening, consent, randomisation,
+data entry and export. Views fetch through the trials selectors and call one service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.portals.decorators import staff_required
+from rarebridge.trials.content import EXCLUSION, questionnaire
+from rarebridge.trials.fhir import responses_bundle
+from rarebridge.trials.models import Participant, Response
+from rarebridge.trials.selectors import (
+    completeness,
+    consort_numbers,
+    current_consent,
+    participant_get_for_user,
+    participants_for_user,
+    recruitment_by_site,
+    screening_log,
+    slot_usage,
+    studies_for_user,
+    study_get_for_user,
+    study_sites_for_user,
+)
+from rarebridge.trials.services import (
+    Contact,
+    RandomisationRefused,
+    consent_countersign,
+    participant_randomise,
+    participant_withdraw,
+    randomisation_blockers,
+    response_for,
+    response_save,
+    response_submit,
+    screening_record,
+)
+
+
+@require_GET
+@staff_required
+def studies(request):
+    return render(request, "trials/staff_studies.html", {"studies": studies_for_user(user=request.user)})
+
+
+@require_GET
+@staff_required
+def dashboard(request, slug: str):
+    study = study_get_for_user(user=request.user, slug=slug)
+    manager = user_has_perm(request.user, Perm.STUDY_MANAGE)
+    return render(
+        request,
+        "trials/staff_dashboard.html",
+        {
+            "study": study,
+            "recruitment": recruitment_by_site(user=request.user, study=study),
+            "consort": consort_numbers(user=request.user, study=study),
+            "completeness": completeness(user=request.user, study=study),
+            "slots": slot_usage(user=request.user, study=study) if manager else None,
+            "manager": manager,
+            "can_screen": user_has_perm(request.user, Perm.PARTICIPANT_SCREEN),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def participants(request, slug: str):
+    study = study_get_for_user(user=request.user, slug=slug)
+    rows = participants_for_user(user=request.user, study=study).order_by("status", "-created_at")
+    status = request.GET.get("status", "")
+    if status in Participant.Status.values:
+        rows = rows.filter(status=status)
+    return render(
+        request,
+        "trials/staff_participants.html",
+        {"study": study, "rows": rows[:500], "status": status, "statuses": Participant.Status.choices},
+    )
+
+
+@require_GET
+@staff_required
+def participant_detail(request, slug: str, pk: int):
+    study = study_get_for_user(user=request.user, slug=slug)
+    participant = participant_get_for_user(user=request.user, study=study, id=pk, request=request)
+    return render(
+        request,
+        "trials/staff_participant.html",
+        {
+            "study": study,
+            "participant": participant,
+            "consent": current_consent(participant=participant),
+            "blockers": randomisation_blockers(participant=participant),
+            "allocation": getattr(participant, "allocation", None),
+            "assessments": participant.assessments.prefetch_related("responses").order_by("opens_at"),
+            "can_enter": user_has_perm(request.user, Perm.DATA_ENTRY),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def randomise(request, slug: str, pk: int):
+    study = study_get_for_user(user=request.user, slug=slug)
+    participant = participant_get_for_user(
+        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_RANDOMISE, request=request
+    )
+    try:
+        participant_randomise(participant=participant, by=request.user, request=request)
+    except RandomisationRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The participant is randomised."))
+    return redirect("trials_staff:participant", slug=slug, pk=pk)
+
+
+@require_POST
+@staff_required
+def countersign(request, slug: str, pk: int):
+    study = study_get_for_user(user=request.user, slug=slug)
+    participant = participant_get_for_user(
+        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN, request=request
+    )
+    consent = current_consent(participant=participant)
+    if consent is None:
+        raise Http404
+    consent_countersign(consent=consent, by=request.user, request=request)
+    messages.success(request, _("Consent countersigned."))
+    return redirect("trials_staff:participant", slug=slug, pk=pk)
+
+
+@require_POST
+@staff_required
+def withdraw(request, slug: str, pk: int):
+    study = study_get_for_user(user=request.user, slug=slug)
+    participant = participant_get_for_user(
+        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN, request=request
+    )
+    try:
+        participant_withdraw(
+            participant=participant,
+            level=request.POST.get("level", ""),
+            delete_data=request.POST.get("delete_data") == "on",
+            by=request.user,
+            request=request,
+        )
+    except (ValidationError, ValueError):
+        messages.error(request, _("Please choose what the participant withdraws from."))
+    return redirect("trials_staff:participant", slug=slug, pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
+    """A coordinator enters answers given by phone; the response is flagged as on behalf."""
+    study = study_get_for_user(user=request.user, slug=slug)
+    participant = participant_get_for_user(
+        user=request.user, study=study, id=pk, need=Perm.DATA_ENTRY, request=request
+    )
+    assessment = participant.assessments.filter(timepoint=timepoint).first()
+    if assessment is None:
+        raise Http404
+    try:
+        response = response_for(assessment=assessment, instrument=instrument)
+    except ValidationError as error:
+        raise Http404 from error
+    form = questionnaire(instrument, get_language())
+    errors: dict = {}
+    if request.method == "POST" and response.submitted_at is None:
+        answers = {item.link_id: request.POST.get(item.link_id) for item in form.questions}
+        try:
+            result = response_save(
+                response=response,
+                answers=answers,
+                base_revision=response.revision,
+                by=request.user,
+            )
+            if result.status == "saved":
+                response_submit(response=response, by=request.user, request=request)
+                messages.success(request, _("Answers entered on the participant's behalf."))
+                return redirect("trials_staff:participant", slug=slug, pk=pk)
+            errors = result.errors
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+    return render(
+        request,
+        "trials/staff_data_entry.html",
+        {"study": study, "participant": participant, "assessment": assessment,
+         "form": form, "response": response, "errors": errors},
+    )
+
+
+class ReferralForm(forms.Form):
+    site = forms.ChoiceField(label=gettext_lazy("Site"))
+    diagnosis = forms.ChoiceField(label=gettext_lazy("Confirmed diagnosis"))
+    adult = forms.BooleanField(label=gettext_lazy("18 years or older"), required=False)
+    wants_support = forms.BooleanField(
+        label=gettext_lazy("Wishes psychosocial support"), required=False
+    )
+    life_threatening = forms.BooleanField(
+        label=gettext_lazy("Life-threatening health status"), required=False
+    )
+    acute_suicidality = forms.BooleanField(label=gettext_lazy("Acute suicidality"), required=False)
+    ongoing_psychotherapy = forms.BooleanField(
+        label=gettext_lazy("Ongoing psychotherapy"), required=False
+    )
+    insufficient_language = forms.BooleanField(
+        label=gettext_lazy("Too little command of every offered language"), required=False
+    )
+    cognitive_impairment = forms.BooleanField(
+        label=gettext_lazy("Severe cognitive impairment"), required=False
+    )
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200, required=False)
+    email = forms.EmailField(label=gettext_lazy("E-mail address"), required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, study, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sites = {str(s.site_id): s.site for s in sites}
+        self.fields["site"].choices = [(k, s.name) for k, s in self.sites.items()]
+        self.fields["diagnosis"].choices = [
+            (d["code"], d["title"].get(get_language()) or d["title"]["en"])
+            for d in study.definition["diagnoses"]
+        ] + [("other", _("Other or not confirmed"))]
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def refer(request, slug: str):
+    study = study_get_for_user(user=request.user, slug=slug, need=Perm.PARTICIPANT_SCREEN)
+    sites = study_sites_for_user(user=request.user, study=study, perm=Perm.PARTICIPANT_SCREEN)
+    form = ReferralForm(request.POST or None, study=study, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        site = form.sites[data["site"]]
+        answers = {k: data.get(k) for k in ("adult", "wants_support", *EXCLUSION)}
+        answers["diagnosis"] = data["diagnosis"]
+        contact = None
+        if data["full_name"] and data["email"]:
+            contact = Contact(
+                full_name=data["full_name"],
+                email=data["email"],
+                language=data["language"],
+                time_zone=site.time_zone,
+            )
+        try:
+            outcome = screening_record(
+                study=study, site=site, answers=answers, contact=contact, by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied:
+            raise
+        else:
+            if outcome.participant is not None:
+                messages.success(request, _("Eligible: the participant can now consent."))
+                return redirect("trials_staff:participant", slug=slug, pk=outcome.participant.pk)
+            messages.info(request, _("Not eligible. The reasons are in the screening log."))
+            return redirect("trials_staff:screening", slug=slug)
+    return render(request, "trials/staff_refer.html", {"study": study, "form": form})
+
+
+@require_GET
+@staff_required
+def screening(request, slug: str):
+    study = study_get_for_user(user=request.user, slug=slug, need=Perm.PARTICIPANT_SCREEN)
+    return render(
+        request,
+        "trials/staff_screening.html",
+        {"study": study, "records": screening_log(user=request.user, study=study)[:500]},
+    )
+
+
+@require_GET
+@staff_required
+def export_fhir(request, slug: str):
+    study = study_get_for_user(user=request.user, slug=slug, need=Perm.STUDY_MANAGE)
+    responses = (
+        Response.objects.filter(assessment__participant__study=study, submitted_at__isnull=False)
+        .select_related("assessment__participant__patient")
+        .order_by("pk")
+    )
+    body = responses_bundle(responses)
+    response = HttpResponse(body, content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.json"'
+    return response

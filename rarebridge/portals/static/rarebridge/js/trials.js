@@ -1,0 +1,50 @@
+// Study pages. (1) On the eligibility checklist, ticking "thoughts of ending my life" shows the
+// crisis resources of the chosen site's country at once, before anything is sent.
+// (2) On a questionnaire, each answer is saved a moment after it is chosen, with the same
+// revision check as exercises: a save based on an older revision is refused (409).
+(function () {
+  "use strict";
+  var join = document.querySelector("form.join-form");
+  if (join) {
+    var box = document.getElementById("crisis-now");
+    var tick = join.querySelector("input[name=acute_suicidality]");
+    var site = join.querySelector("select[name=site]");
+    var countries = JSON.parse(join.dataset.siteCountries || "{}");
+    var update = function (focus) {
+      if (!tick || !box) { return; }
+      box.hidden = !tick.checked;
+      var country = site ? countries[site.value] : null;
+      box.querySelectorAll(".crisis-country").forEach(function (el) {
+        el.hidden = Boolean(country) && el.dataset.country !== country;
+      });
+      if (tick.checked && focus) { box.focus(); }
+    };
+    if (tick) { tick.addEventListener("change", function () { update(true); }); }
+    if (site) { site.addEventListener("change", function () { update(false); }); }
+    update(false);
+  }
+
+  var form = document.querySelector("form.questionnaire-form");
+  if (!form || !window.fetch || !window.FormData) { return; }
+  var status = form.querySelector(".save-status");
+  var revision = form.querySelector("input[name=base_revision]");
+  var timer = null;
+  function say(key) { if (status) { status.textContent = status.dataset[key + "Text"] || ""; } }
+  function save() {
+    var data = new FormData(form);
+    data.set("action", "autosave");
+    say("saving");
+    fetch(form.dataset.autosaveUrl, { method: "POST", body: data, credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.json().then(function (body) { return { code: r.status, body: body }; }); })
+      .then(function (res) {
+        if (res.code === 200) { revision.value = res.body.revision; say("saved"); }
+        else if (res.code === 409) { say("conflict"); }
+        else { say("failed"); }
+      })
+      .catch(function () { say("failed"); });
+  }
+  form.addEventListener("change", function () {
+    clearTimeout(timer);
+    timer = setTimeout(save, 400);
+  });
+})();

@@ -1,0 +1,336 @@
+"""Permission-checked reads of studies and participants.
+
+Site coordinators reach their site's participants; trial managers their organisation's. The
+arms of unused allocation slots are never read here: the manager sees counts only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django_scopes import scopes_disabled
+
+from rarebridge.accounts.models import User
+from rarebridge.core.audit import audit_log
+from rarebridge.core.permissions import PATIENT_REACH, Perm, Role, role_has
+from rarebridge.engines.windows import ScheduleRules, WindowRule
+from rarebridge.network.models import Site
+from rarebridge.trials.models import (
+    Allocation,
+    Assessment,
+    ConsentVersion,
+    Participant,
+    Response,
+    ScreeningRecord,
+    StratumCounter,
+    Study,
+)
+
+
+def _reach(user: User, perm: Perm) -> Q | None:
+    """Sites (Q on ``site``) a person reaches with ``perm``; None when none."""
+    if not user.is_authenticated:
+        return None
+    clauses = Q(pk__in=[])
+    found = False
+    for assignment in user.active_roles():
+        role = Role(assignment.role)
+        if not role_has(role, perm):
+            continue
+        if PATIENT_REACH.get(role) == "site":
+            if not assignment.site_id:
+                continue
+            clauses |= Q(site_id=assignment.site_id)
+        else:
+            clauses |= Q(organisation_id=assignment.organisation_id)
+        found = True
+    return clauses if found else None
+
+
+def participant_allowed(*, user: User, site: Site, perm: Perm) -> bool:
+    """Whether ``user`` may act with ``perm`` on participants of ``site``."""
+    if not user.is_authenticated:
+        return False
+    for assignment in user.active_roles():
+        role = Role(assignment.role)
+        if not role_has(role, perm):
+            continue
+        if PATIENT_REACH.get(role) == "site":
+            if assignment.site_id == site.pk:
+                return True
+        elif assignment.organisation_id == site.organisation_id:
+            return True
+    return False
+
+
+def _site_q(user: User, perm: Perm) -> Q:
+    clauses = Q(pk__in=[])
+    for assignment in user.active_roles():
+        role = Role(assignment.role)
+        if not role_has(role, perm):
+            continue
+        if PATIENT_REACH.get(role) == "site":
+            if assignment.site_id:
+                clauses |= Q(pk=assignment.site_id)
+        else:
+            clauses |= Q(organisation_id=assignment.organisation_id)
+    return clauses
+
+
+def studies_for_user(*, user: User) -> QuerySet[Study]:
+    if _reach(user, Perm.STUDY_VIEW) is None:
+        return Study.objects.none()
+    return Study.objects.filter(organisation_id__in=user.organisation_ids).order_by("slug")
+
+
+def study_get_for_user(*, user: User, slug: str, need: Perm = Perm.STUDY_VIEW) -> Study:
+    study = studies_for_user(user=user).filter(slug=slug).first()
+    if study is None:
+        raise Http404
+    if need != Perm.STUDY_VIEW and _reach(user, need) is None:
+        raise PermissionDenied
+    return study
+
+
+def study_sites_for_user(*, user: User, study: Study, perm: Perm = Perm.STUDY_VIEW):
+    return study.study_sites.filter(
+        site__in=Site.objects.filter(_site_q(user, perm))
+    ).select_related("site")
+
+
+def participants_for_user(
+    *, user: User, study: Study, perm: Perm = Perm.STUDY_VIEW
+) -> QuerySet[Participant]:
+    flt = _reach(user, perm)
+    if flt is None:
+        return Participant.objects.none()
+    return (
+        Participant.objects.filter(study=study)
+        .filter(flt)
+        .select_related("patient__user", "site", "allocation")
+    )
+
+
+def participant_get_for_user(
+    *,
+    user: User,
+    study: Study,
+    id: int,
+    need: Perm = Perm.STUDY_VIEW,
+    request: HttpRequest | None = None,
+) -> Participant:
+    """One participant's identifiable record; reading it is audited."""
+    participant = participants_for_user(user=user, study=study).filter(pk=id).first()
+    if participant is None:
+        raise Http404
+    if need != Perm.STUDY_VIEW and not participant_allowed(
+        user=user, site=participant.site, perm=need
+    ):
+        raise PermissionDenied
+    audit_log(
+        action="trials.participant.viewed",
+        actor=user,
+        obj=participant,
+        payload={"need": str(need)},
+        request=request,
+    )
+    return participant
+
+
+def participation_for_patient(*, user: User) -> Participant | None:
+    """The signed-in patient's own current participation, if any."""
+    profile = getattr(user, "patient_profile", None)
+    if profile is None:
+        return None
+    return (
+        Participant.objects.filter(patient=profile, organisation_id=profile.organisation_id)
+        .select_related("study", "site", "patient__user")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def consent_version_for(*, participant: Participant) -> ConsentVersion | None:
+    """The newest consent text for the participant's site (or all sites) and language."""
+    versions = ConsentVersion.objects.filter(study=participant.study).filter(
+        Q(site=participant.site) | Q(site__isnull=True)
+    )
+    for language in (participant.language, "en"):
+        found = versions.filter(language=language).order_by("-issued_at", "-site").first()
+        if found is not None:
+            return found
+    return versions.order_by("-issued_at").first()
+
+
+def current_consent(*, participant: Participant):
+    return participant.consents.filter(superseded_at__isnull=True).select_related("version").first()
+
+
+def needs_reconsent(*, participant: Participant) -> bool:
+    consent = current_consent(participant=participant)
+    latest = consent_version_for(participant=participant)
+    return consent is not None and latest is not None and consent.version_id != latest.pk
+
+
+def study_schedule_rules(study: Study) -> ScheduleRules:
+    schedule = study.definition.get("schedule", {})
+    window = WindowRule(
+        opens_days_before=schedule.get("opens_days_before", 7),
+        closes_days_after=schedule.get("closes_days_after", 21),
+    )
+    return ScheduleRules(
+        baseline_days_before=schedule.get("baseline_days_before", 7),
+        program_weeks=schedule.get("program_weeks", 6),
+        planned_start_delay_days=schedule.get("planned_start_delay_days", 7),
+        post_window=window,
+        follow_up_months=schedule.get("follow_up_months", 3),
+        follow_up_window=window,
+        reminder_every_days=schedule.get("reminder_every_days", 3),
+        max_reminders=schedule.get("max_reminders", 3),
+    )
+
+
+def assessment_get_for_patient(*, user: User, timepoint: str) -> Assessment:
+    participant = participation_for_patient(user=user)
+    if participant is None:
+        raise Http404
+    assessment = participant.assessments.filter(timepoint=timepoint).first()
+    if assessment is None:
+        raise Http404
+    return assessment
+
+
+# --- study team numbers ----------------------------------------------------------------------
+
+
+def slot_usage(*, user: User, study: Study) -> list[dict[str, Any]]:
+    """Used and remaining slots per stratum: counts only, never the arm of a slot."""
+    if _reach(user, Perm.STUDY_MANAGE) is None:
+        raise PermissionDenied
+    return [
+        {"stratum": c.stratum, "used": c.used, "remaining": max(c.generated - c.used, 0)}
+        for c in StratumCounter.objects.filter(study=study).order_by("stratum")
+    ]
+
+
+def recruitment_by_site(*, user: User, study: Study) -> list[dict[str, Any]]:
+    rows = []
+    participants = participants_for_user(user=user, study=study)
+    randomised = Counter(
+        participants.filter(allocation__isnull=False).values_list("site_id", flat=True)
+    )
+    screened = Counter(
+        ScreeningRecord.objects.filter(study=study).values_list("site_id", flat=True)
+    )
+    for study_site in study_sites_for_user(user=user, study=study):
+        rows.append(
+            {
+                "site": study_site.site,
+                "target": study_site.target,
+                "screened": screened.get(study_site.site_id, 0),
+                "randomised": randomised.get(study_site.site_id, 0),
+                "percent": round(100 * randomised.get(study_site.site_id, 0) / study_site.target)
+                if study_site.target
+                else 0,
+            }
+        )
+    return rows
+
+
+def consort_numbers(*, user: User, study: Study) -> dict[str, Any]:
+    """The numbers of a CONSORT flow diagram, for the sites the person reaches."""
+    sites = Site.objects.filter(_site_q(user, Perm.STUDY_VIEW))
+    screenings = ScreeningRecord.objects.filter(study=study, site__in=sites)
+    reasons: Counter[str] = Counter()
+    for record in screenings.filter(eligible=False).values_list("reasons", flat=True):
+        reasons.update(record)
+    participants = Participant.objects.filter(study=study, site__in=sites)
+    allocations = Allocation.objects.filter(study=study, participant__site__in=sites)
+    arms = []
+    for arm in study.definition["arms"]:
+        in_arm = allocations.filter(arm=arm["code"])
+        arms.append(
+            {
+                "code": arm["code"],
+                "allocated": in_arm.count(),
+                "withdrawn": in_arm.exclude(participant__withdrawal="").count(),
+                "t1": in_arm.filter(
+                    participant__assessments__timepoint="T1",
+                    participant__assessments__completed_at__isnull=False,
+                ).count(),
+                "t2": in_arm.filter(
+                    participant__assessments__timepoint="T2",
+                    participant__assessments__completed_at__isnull=False,
+                ).count(),
+            }
+        )
+    return {
+        "screened": screenings.count(),
+        "excluded": screenings.filter(eligible=False).count(),
+        "reasons": sorted(reasons.items()),
+        "eligible": screenings.filter(eligible=True).count(),
+        "consented": participants.filter(consents__isnull=False).distinct().count(),
+        "randomised": allocations.count(),
+        "arms": arms,
+    }
+
+
+def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
+    """Per timepoint and instrument: how many assessments are due and how many answered."""
+    sites = Site.objects.filter(_site_q(user, Perm.STUDY_VIEW))
+    rows = []
+    assessments = Assessment.objects.filter(
+        participant__study=study, participant__site__in=sites
+    )
+    expected = dict(
+        assessments.values_list("timepoint").annotate(n=Count("id")).values_list("timepoint", "n")
+    )
+    submitted = Counter(
+        Response.objects.filter(
+            assessment__in=assessments, submitted_at__isnull=False
+        ).values_list("assessment__timepoint", "instrument")
+    )
+    for timepoint in study.definition["timepoints"]:
+        for instrument in timepoint["instruments"]:
+            due = expected.get(timepoint["code"], 0)
+            done = submitted.get((timepoint["code"], instrument), 0)
+            rows.append(
+                {
+                    "timepoint": timepoint["code"],
+                    "instrument": instrument,
+                    "expected": due,
+                    "submitted": done,
+                    "percent": round(100 * done / due) if due else 0,
+                }
+            )
+    return rows
+
+
+def screening_log(*, user: User, study: Study) -> QuerySet[ScreeningRecord]:
+    sites = Site.objects.filter(_site_q(user, Perm.PARTICIPANT_SCREEN))
+    return (
+        ScreeningRecord.objects.filter(study=study, site__in=sites)
+        .select_related("site", "screened_by")
+        .order_by("-screened_at", "-id")
+    )
+
+
+# --- public ------------------------------------------------------------------------------
+
+
+def public_studies() -> list[Study]:
+    """Studies open for self-referral. Their slugs and titles are public by design."""
+    with scopes_disabled():  # no person yet: the open study is the whole credential
+        return list(Study.objects.filter(is_open=True).order_by("slug"))
+
+
+def open_study_public(*, slug: str) -> Study:
+    with scopes_disabled():  # as above; callers scope to the study's organisation at once
+        study = Study.objects.filter(slug=slug, is_open=True).first()
+    if study is None:
+        raise Http404
+    return study

@@ -1,0 +1,47 @@
+import time as wallclock
+
+import pytest
+from django.contrib.auth.hashers import make_password
+
+from rarebridge.accounts.services import role_assign, user_create
+from rarebridge.care.demo import CLINIC_NAME, care_demo_load
+from rarebridge.care.models import Clinic, ScheduledVisit
+from rarebridge.core.permissions import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hamburg(cast):
+    password = make_password("x")
+    nurse = user_create(
+        email="care.coordinator@rarebridge.test", full_name="Sarah Campbell", language="en",
+        time_zone="Europe/Berlin", password_hash=password,
+    )
+    role_assign(user=nurse, role=Role.CARE_COORDINATOR, organisation=cast.org, site=None, by=None)
+    for n in range(1, 7):
+        user = user_create(
+            email=f"patient{n:02d}.de@rarebridge.test", full_name=f"Demo Patient {n}",
+            language="de", time_zone="Europe/Berlin", password_hash=password,
+        )
+        role_assign(user=user, role=Role.PATIENT, organisation=cast.org, site=cast.site, by=None)
+    return cast
+
+
+def test_it_plans_a_two_day_demo_clinic_with_an_itinerary_for_each_family(hamburg):
+    started = wallclock.perf_counter()
+    clinic = care_demo_load(time_limit_seconds=8)
+    elapsed = wallclock.perf_counter() - started
+
+    assert clinic is not None and clinic.has_timetable, clinic.explanations
+    assert clinic.days.count() == 2
+    assert clinic.professionals.count() >= 10
+    for invitation in clinic.invitations.all():
+        kinds = set(ScheduledVisit.objects.filter(invitation=invitation).values_list("kind", flat=True))
+        assert kinds >= {"appointment", "round_table"}
+    assert elapsed < 30
+    # Running it again changes nothing.
+    visits = ScheduledVisit.objects.count()
+    assert care_demo_load() == clinic
+    assert Clinic.objects.filter(name=CLINIC_NAME).count() == 1
+    assert ScheduledVisit.objects.count() == visits
