@@ -9,3 +9,21 @@ class AccountAdapter(DefaultAccountAdapter):
         # People join by invitation (staff) or through a study's referral form, never by an
         # open sign-up page: every account belongs to an organisation from its first minute.
         return False
+
+    def add_message(
+        self,
+        request,
+        level,
+        message_template=None,
+        message_context=None,
+        extra_tags="",
+        message=None,
+    ):
+        # "Signed in as …" would appear in the language of the sign-in page, not the person's
+        # own; the home page greets them by name instead.
+        if message_template in (
+            "account/messages/logged_in.txt",
+            "account/messages/logged_out.txt",
+        ):
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)

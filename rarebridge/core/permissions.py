@@ -43,7 +43,9 @@ class Perm(StrEnum):
     PEER_MODERATE = "peer.moderate"  # the peer-finder report queue
     CARE_VIEW = "care.view"  # care teams, case plans, clinic days and itineraries
     CARE_MANAGE = "care.manage"  # change them: plan clinics, travel, letters, checklists
-    CLINICAL_NOTES_VIEW = "care.clinical_notes"  # read clinical care notes (role on the team permitting)
+    CLINICAL_NOTES_VIEW = (
+        "care.clinical_notes"  # read clinical care notes (role on the team permitting)
+    )
     STUDY_VIEW = "study.view"  # study dashboards: recruitment, CONSORT numbers, completeness
     STUDY_MANAGE = "study.manage"  # load studies, import allocation tables, see slot counts
     PARTICIPANT_SCREEN = "participant.screen"  # refer, screen, consent and countersign

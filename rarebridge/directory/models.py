@@ -36,6 +36,8 @@ from rarebridge.core.models import TimeStampedModel
 from rarebridge.network.models import Organisation, pick_translation
 
 STALE_AFTER = timedelta(days=365)
+# Codes from here up are RareBridge placeholders for groups whose ORPHAcode is not known yet.
+LOCAL_CODE_START = 9_000_000
 
 
 # --- the catalogue -------------------------------------------------------------------------
@@ -91,6 +93,15 @@ class Condition(TimeStampedModel):
     @property
     def is_group(self) -> bool:
         return self.level == self.Level.GROUP
+
+    @property
+    def is_local(self) -> bool:
+        """A RareBridge placeholder, not an ORPHAcode: never shown as "ORPHA:…"."""
+        return self.orphacode >= LOCAL_CODE_START
+
+    @property
+    def code_label(self) -> str:
+        return "" if self.is_local else f"ORPHA:{self.orphacode}"
 
 
 class CrossReference(models.Model):

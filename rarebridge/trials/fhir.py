@@ -26,8 +26,13 @@ def response_resource(response: Response) -> QuestionnaireResponse:
         entry: dict[str, Any] = {"linkId": item.link_id, "text": item.text}
         if option is not None:
             entry["answer"] = [
-                {"valueCoding": {"system": option.system, "code": option.code,
-                                 "display": option.label}}
+                {
+                    "valueCoding": {
+                        "system": option.system,
+                        "code": option.code,
+                        "display": option.label,
+                    }
+                }
             ]
         items.append(entry)
     data: dict[str, Any] = {
@@ -39,10 +44,14 @@ def response_resource(response: Response) -> QuestionnaireResponse:
         "authored": (response.submitted_at or response.updated_at).isoformat(),
         "item": items,
         "extension": [
-            {"url": "https://rarebridge.example/fhir/StructureDefinition/timepoint",
-             "valueCode": response.assessment.timepoint},
-            {"url": "https://rarebridge.example/fhir/StructureDefinition/entered-on-behalf",
-             "valueBoolean": response.on_behalf},
+            {
+                "url": "https://rarebridge.example/fhir/StructureDefinition/timepoint",
+                "valueCode": response.assessment.timepoint,
+            },
+            {
+                "url": "https://rarebridge.example/fhir/StructureDefinition/entered-on-behalf",
+                "valueBoolean": response.on_behalf,
+            },
         ],
     }
     return QuestionnaireResponse.model_validate(data)

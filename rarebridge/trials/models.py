@@ -53,9 +53,7 @@ class StudySite(models.Model):
 
     class Meta:
         ordering = ["site__name"]
-        constraints = [
-            models.UniqueConstraint(fields=["study", "site"], name="study_site_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["study", "site"], name="study_site_unique")]
 
     def __str__(self) -> str:
         return f"{self.study} @ {self.site}"
@@ -65,7 +63,9 @@ class ConsentVersion(models.Model):
     """One issued consent text for a site (or every site) and language. Never edited."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="consent_versions")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     language = models.CharField(max_length=8)
     version = models.CharField(max_length=20)
     markdown = models.TextField()
@@ -104,7 +104,11 @@ class Participant(TimeStampedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
-        PatientProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="participations"
+        PatientProfile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participations",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ELIGIBLE)
     diagnosis = models.CharField(max_length=20)
@@ -117,9 +121,7 @@ class Participant(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["study", "patient"], name="participant_once_per_study"
-            )
+            models.UniqueConstraint(fields=["study", "patient"], name="participant_once_per_study")
         ]
 
     def __str__(self) -> str:

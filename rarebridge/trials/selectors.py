@@ -283,16 +283,14 @@ def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
     """Per timepoint and instrument: how many assessments are due and how many answered."""
     sites = Site.objects.filter(_site_q(user, Perm.STUDY_VIEW))
     rows = []
-    assessments = Assessment.objects.filter(
-        participant__study=study, participant__site__in=sites
-    )
+    assessments = Assessment.objects.filter(participant__study=study, participant__site__in=sites)
     expected = dict(
         assessments.values_list("timepoint").annotate(n=Count("id")).values_list("timepoint", "n")
     )
     submitted = Counter(
-        Response.objects.filter(
-            assessment__in=assessments, submitted_at__isnull=False
-        ).values_list("assessment__timepoint", "instrument")
+        Response.objects.filter(assessment__in=assessments, submitted_at__isnull=False).values_list(
+            "assessment__timepoint", "instrument"
+        )
     )
     for timepoint in study.definition["timepoints"]:
         for instrument in timepoint["instruments"]:

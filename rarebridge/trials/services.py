@@ -220,9 +220,7 @@ def screening_record(
     """
     if not study.study_sites.filter(site=site).exists() or not study.is_open:
         raise ValidationError(_("This site does not recruit for this study."), code="site")
-    if by is not None and not participant_allowed(
-        user=by, site=site, perm=Perm.PARTICIPANT_SCREEN
-    ):
+    if by is not None and not participant_allowed(user=by, site=site, perm=Perm.PARTICIPANT_SCREEN):
         raise PermissionDenied
     answers = {k: answers.get(k) for k in ("diagnosis", "adult", "wants_support", *EXCLUSION)}
     reasons = eligibility_reasons(study=study, answers=answers)
@@ -373,8 +371,11 @@ def consent_sign(
             action="trials.consent.signed",
             actor=by,
             obj=record,
-            payload={"version": version.version, "language": version.language,
-                     "pdf_sha256": record.pdf_sha256},
+            payload={
+                "version": version.version,
+                "language": version.language,
+                "pdf_sha256": record.pdf_sha256,
+            },
             request=request,
         )
     return record
@@ -492,7 +493,9 @@ def randomisation_blockers(*, participant: Participant) -> list[tuple[str, str]]
         blockers.append(("reconsent_needed", _("A new consent version needs to be signed.")))
     baseline = participant.assessments.filter(timepoint="T0").first()
     if baseline is None or baseline.completed_at is None:
-        blockers.append(("baseline_missing", _("The baseline questionnaires (T0) are not complete.")))
+        blockers.append(
+            ("baseline_missing", _("The baseline questionnaires (T0) are not complete."))
+        )
     return blockers
 
 
@@ -568,9 +571,7 @@ def participant_randomise(
 
 def _minimise(*, study: Study, factors: dict[str, str]) -> str:
     # The study-wide counter row serialises minimisation: each choice sees all earlier ones.
-    lock = StratumCounter.objects.select_for_update().get(
-        study=study, stratum=engine.UNSTRATIFIED
-    )
+    lock = StratumCounter.objects.select_for_update().get(study=study, stratum=engine.UNSTRATIFIED)
     earlier = Allocation.objects.filter(study=study).values_list("factors", "arm")
     counts = engine.minimisation_counts(allocations=list(earlier))
     design = engine.MinimisationDesign(
@@ -580,7 +581,10 @@ def _minimise(*, study: Study, factors: dict[str, str]) -> str:
     )
     seed = hmac.new(allocation_secret(study), str(lock.used).encode(), "sha256").digest()
     result = engine.minimise(
-        factors=factors, counts=counts, design=design, rng=random.Random(seed)  # noqa: S311
+        factors=factors,
+        counts=counts,
+        design=design,
+        rng=random.Random(seed),  # noqa: S311
     )
     StratumCounter.objects.filter(pk=lock.pk).update(used=F("used") + 1)
     return result.arm
@@ -604,8 +608,9 @@ def _after_allocation(*, participant: Participant, allocation: Allocation, by) -
         enrolment_start(
             patient=participant.patient, version=version, start_date=program_start, by=by
         )
-    schedule_assessments(participant=participant, randomised_at=allocation.randomised_at,
-                         program_start=program_start)
+    schedule_assessments(
+        participant=participant, randomised_at=allocation.randomised_at, program_start=program_start
+    )
 
 
 def _program_version(study: Study) -> ProgramVersion:
@@ -808,8 +813,12 @@ def response_submit(
         options = scorer.parse_options(scoring["instrument_options"].get(response.instrument))
         result = scorer.score(response.answers, options)
         response.scores = {
-            name: {"value": s.value, "status": str(s.status), "band": s.band,
-                   "missing_rule": s.missing_rule}
+            name: {
+                "value": s.value,
+                "status": str(s.status),
+                "band": s.band,
+                "missing_rule": s.missing_rule,
+            }
             for name, s in result.scores.items()
         }
         response.algorithm = result.algorithm
@@ -840,7 +849,9 @@ def response_submit(
             concern_raise(
                 patient=participant.patient,
                 level="medium",
-                observed=_("{instrument} total {total} at {timepoint} reached the study threshold.").format(
+                observed=_(
+                    "{instrument} total {total} at {timepoint} reached the study threshold."
+                ).format(
                     instrument=response.instrument.upper(),
                     total=total,
                     timepoint=assessment.timepoint,
@@ -860,8 +871,11 @@ def response_submit(
             action="trials.response.submitted",
             actor=by,
             obj=response,
-            payload={"algorithm": response.algorithm, "flags": response.flags,
-                     "on_behalf": response.on_behalf},
+            payload={
+                "algorithm": response.algorithm,
+                "flags": response.flags,
+                "on_behalf": response.on_behalf,
+            },
             request=request,
         )
     return SubmitResult(response, crisis)
@@ -889,7 +903,9 @@ def assessment_invitations_due(now: datetime | None = None) -> int:
         participant = assessment.participant
         user = participant.patient.user
         rules = study_schedule_rules(participant.study)
-        send_time = time.fromisoformat(participant.study.definition["schedule"].get("send_time", "10:00"))
+        send_time = time.fromisoformat(
+            participant.study.definition["schedule"].get("send_time", "10:00")
+        )
         window = TimepointWindow(
             code=assessment.timepoint,
             # The target day is the local day that ends at ``due_at``.
@@ -960,7 +976,9 @@ def participant_withdraw(
         user=by, site=participant.site, perm=Perm.PARTICIPANT_SCREEN
     ):
         raise PermissionDenied
-    allows_deletion = bool(participant.study.definition["consent"].get("allows_deletion_on_withdrawal"))
+    allows_deletion = bool(
+        participant.study.definition["consent"].get("allows_deletion_on_withdrawal")
+    )
     if delete_data and (level != Participant.Withdrawal.ENTIRELY or not allows_deletion):
         raise ValidationError(_("Data can be deleted only when leaving the study entirely."))
     with transaction.atomic():

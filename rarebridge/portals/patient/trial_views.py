@@ -20,13 +20,13 @@ from rarebridge.trials.selectors import (
     needs_reconsent,
     participation_for_patient,
 )
+from rarebridge.trials.services import consent_sign as consent_sign_service
 from rarebridge.trials.services import (
     participant_withdraw,
     response_for,
     response_save,
     response_submit,
 )
-from rarebridge.trials.services import consent_sign as consent_sign_service
 
 
 def _participation(request) -> Participant:
@@ -59,8 +59,11 @@ def home(request):
             {
                 "assessment": assessment,
                 "instruments": [
-                    {"code": code, "done": code in submitted,
-                     "title": questionnaire(code, get_language()).title}
+                    {
+                        "code": code,
+                        "done": code in submitted,
+                        "title": questionnaire(code, get_language()).title,
+                    }
                     for code in assessment.instruments
                 ],
             }
@@ -88,9 +91,7 @@ def consent(request):
         raise Http404
     errors: dict = {}
     if request.method == "POST":
-        answers = {
-            q["id"]: request.POST.get(f"q_{q['id']}", "") for q in version.comprehension
-        }
+        answers = {q["id"]: request.POST.get(f"q_{q['id']}", "") for q in version.comprehension}
         try:
             consent_sign_service(
                 participant=participant,
@@ -100,7 +101,9 @@ def consent(request):
                 request=request,
             )
         except ValidationError as error:
-            errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+            errors = (
+                error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+            )
         else:
             return redirect("trials_patient:home")
     language = get_language()
@@ -249,7 +252,11 @@ def withdraw(request):
                 request=request,
             )
         except (ValidationError, ValueError) as exc:
-            error = exc.messages[0] if isinstance(exc, ValidationError) else _("Please choose what to withdraw from.")
+            error = (
+                exc.messages[0]
+                if isinstance(exc, ValidationError)
+                else _("Please choose what to withdraw from.")
+            )
         else:
             return redirect("trials_patient:home")
     return render(

@@ -26,8 +26,12 @@ CRITERIA_LABELS = {
     "life_threatening": _("My health is in a life-threatening state at the moment."),
     "acute_suicidality": _("I am having thoughts of ending my life at the moment."),
     "ongoing_psychotherapy": _("I am currently in psychotherapy."),
-    "insufficient_language": _("I cannot read and talk comfortably in any of the languages offered."),
-    "cognitive_impairment": _("I have a severe difficulty with memory or thinking that a doctor has diagnosed."),
+    "insufficient_language": _(
+        "I cannot read and talk comfortably in any of the languages offered."
+    ),
+    "cognitive_impairment": _(
+        "I have a severe difficulty with memory or thinking that a doctor has diagnosed."
+    ),
 }
 
 
@@ -65,10 +69,14 @@ class SelfReferralForm(forms.Form):
         self.fields["site"].choices = [("", "—")] + [
             (key, s.site.name) for key, s in self.study_sites.items()
         ]
-        self.fields["diagnosis"].choices = [("", "—")] + [
-            (d["code"], d["title"].get(language) or d["title"]["en"])
-            for d in study.definition["diagnoses"]
-        ] + [("other", _("Another diagnosis, or none confirmed yet"))]
+        self.fields["diagnosis"].choices = (
+            [("", "—")]
+            + [
+                (d["code"], d["title"].get(language) or d["title"]["en"])
+                for d in study.definition["diagnoses"]
+            ]
+            + [("other", _("Another diagnosis, or none confirmed yet"))]
+        )
         self.fields["language"].initial = language
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
@@ -115,12 +123,18 @@ def self_referral(request, slug: str):
                     )
                 except ValidationError as error:
                     if getattr(error, "code", "") == "contact":
-                        form.add_error(None, _("Please give your name, e-mail address and a password."))
+                        form.add_error(
+                            None, _("Please give your name, e-mail address and a password.")
+                        )
                     else:
                         form.add_error(None, error)
                 else:
                     if outcome.user is not None:
-                        login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
+                        login(
+                            request,
+                            outcome.user,
+                            backend="django.contrib.auth.backends.ModelBackend",
+                        )
                         return redirect("trials_patient:home")
                     resources = (
                         list(crisis_resources_for_country(country_code=site.country_id))

@@ -9,9 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rarebridge.core.permissions import Perm, user_has_perm
@@ -49,7 +48,9 @@ from rarebridge.trials.services import (
 @require_GET
 @staff_required
 def studies(request):
-    return render(request, "trials/staff_studies.html", {"studies": studies_for_user(user=request.user)})
+    return render(
+        request, "trials/staff_studies.html", {"studies": studies_for_user(user=request.user)}
+    )
 
 
 @require_GET
@@ -83,7 +84,12 @@ def participants(request, slug: str):
     return render(
         request,
         "trials/staff_participants.html",
-        {"study": study, "rows": rows[:500], "status": status, "statuses": Participant.Status.choices},
+        {
+            "study": study,
+            "rows": rows[:500],
+            "status": status,
+            "statuses": Participant.Status.choices,
+        },
     )
 
 
@@ -101,7 +107,9 @@ def participant_detail(request, slug: str, pk: int):
             "consent": current_consent(participant=participant),
             "blockers": randomisation_blockers(participant=participant),
             "allocation": getattr(participant, "allocation", None),
-            "assessments": participant.assessments.prefetch_related("responses").order_by("opens_at"),
+            "assessments": participant.assessments.prefetch_related("responses").order_by(
+                "opens_at"
+            ),
             "can_enter": user_has_perm(request.user, Perm.DATA_ENTRY),
         },
     )
@@ -194,8 +202,14 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
     return render(
         request,
         "trials/staff_data_entry.html",
-        {"study": study, "participant": participant, "assessment": assessment,
-         "form": form, "response": response, "errors": errors},
+        {
+            "study": study,
+            "participant": participant,
+            "assessment": assessment,
+            "form": form,
+            "response": response,
+            "errors": errors,
+        },
     )
 
 
@@ -254,7 +268,11 @@ def refer(request, slug: str):
             )
         try:
             outcome = screening_record(
-                study=study, site=site, answers=answers, contact=contact, by=request.user,
+                study=study,
+                site=site,
+                answers=answers,
+                contact=contact,
+                by=request.user,
                 request=request,
             )
         except ValidationError as error:

@@ -54,13 +54,13 @@ from rarebridge.portals.staff.forms import (
     CrisisResourceForm,
     InvitationForm,
 )
-from rarebridge.safety.selectors import alerts_for_user
 from rarebridge.programs.selectors import (
     chapter_in_language,
     translation_status,
     version_get_for_admin,
     versions_for_admin,
 )
+from rarebridge.safety.selectors import alerts_for_user
 
 PAGE_SIZE = 50
 

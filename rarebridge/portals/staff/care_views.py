@@ -1,0 +1,501 @@
+"""Care coordination pages: a patient's care page (team, plan, notes, timeline, checklists,
+letters), clinic planning, itineraries, day sheets and travel. Mounted at /staff/care/.
+
+Thin: a selector checks access, a service makes the change, the page renders or redirects.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rarebridge.care.content import (
+    benefits_checklist,
+    letter_templates,
+    transition_milestones,
+    travel_checklist,
+)
+from rarebridge.care.documents import itinerary_context, itinerary_ics, itinerary_pdf
+from rarebridge.care.models import CareNote, ChecklistEntry, TeamRole, TravelPlan
+from rarebridge.care.selectors import (
+    appointment_get_for_user,
+    can_read_clinical_notes,
+    care_patient_get_for_user,
+    care_patients_for_user,
+    checklist_state,
+    clinic_get_for_user,
+    clinic_overview,
+    clinics_for_user,
+    day_sheets,
+    explanations_for,
+    goal_get_for_user,
+    goals_for,
+    invitation_get_for_user,
+    notes_for_user,
+    professional_get,
+    room_get,
+    task_get_for_user,
+    team_for,
+    timeline_for,
+    travel_for,
+)
+from rarebridge.care.services import (
+    checklist_set,
+    clinic_plan,
+    clinic_replan_after_cancellation,
+    clinic_replan_after_late_professional,
+    goal_add,
+    letter_write,
+    note_add,
+    task_add,
+    task_complete,
+    team_member_add,
+    travel_plan_set,
+)
+from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.portals.decorators import staff_required
+
+PLAN_SECONDS = 10.0
+
+
+class TeamMemberForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    role = forms.ChoiceField(label=gettext_lazy("Role on the team"), choices=TeamRole.choices)
+    specialty = forms.CharField(label=gettext_lazy("Specialty"), max_length=120, required=False)
+
+
+class GoalForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Goal"), max_length=200)
+    owner = forms.ModelChoiceField(label=gettext_lazy("Owner"), queryset=None, required=False)
+    due_on = forms.DateField(
+        label=gettext_lazy("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = team  # type: ignore[attr-defined]
+
+
+class TaskForm(GoalForm):
+    title = forms.CharField(label=gettext_lazy("Task"), max_length=200)
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Who may read it"), choices=CareNote.Kind.choices, widget=forms.RadioSelect
+    )
+    text = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, clinical: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not clinical:
+            self.fields["kind"].choices = [(CareNote.Kind.TEAM, CareNote.Kind.TEAM.label)]  # type: ignore[attr-defined]
+
+
+class LetterForm(forms.Form):
+    template = forms.ChoiceField(label=gettext_lazy("Letter"), choices=())
+    school = forms.CharField(label=gettext_lazy("School"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(k, k.replace("_", " ")) for k in letter_templates()]  # type: ignore[attr-defined]
+
+
+class TravelForm(forms.Form):
+    stay = forms.ChoiceField(label=gettext_lazy("Stay"), choices=TravelPlan.Stay.choices)
+    stay_name = forms.CharField(label=gettext_lazy("Where"), max_length=200, required=False)
+    nights = forms.IntegerField(label=gettext_lazy("Nights"), min_value=0, max_value=14)
+    assistance = forms.CharField(
+        label=gettext_lazy("Assistance needed"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class LateForm(forms.Form):
+    professional = forms.ModelChoiceField(label=gettext_lazy("Professional"), queryset=None)
+    day = forms.ModelChoiceField(label=gettext_lazy("Day"), queryset=None)
+    arrives = forms.TimeField(
+        label=gettext_lazy("Arrives at (clinic time)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
+        self.fields["day"].queryset = clinic.days.all()  # type: ignore[attr-defined]
+
+
+# --- overview and the patient's care page --------------------------------------------------
+
+
+@require_GET
+@staff_required
+def home(request):
+    if not user_has_perm(request.user, Perm.CARE_VIEW):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()
+    patients = care_patients_for_user(user=request.user).order_by("code")
+    if query:
+        patients = patients.filter(code__icontains=query) | patients.filter(
+            user__full_name__icontains=query
+        )
+    return render(
+        request,
+        "care/home.html",
+        {
+            "clinics": clinics_for_user(user=request.user)[:50],
+            "patients": patients.filter(care_team__isnull=False).distinct()[:50]
+            if not query
+            else patients[:50],
+            "query": query,
+        },
+    )
+
+
+def _patient_page(request, patient, *, forms_: dict | None = None, status: int = 200):
+    clinical = can_read_clinical_notes(user=request.user, patient=patient)
+    team = team_for(patient=patient)
+    can_manage = user_has_perm(request.user, Perm.CARE_MANAGE)
+    language = translation.get_language()
+    transition_state = checklist_state(patient=patient, kind=ChecklistEntry.Kind.TRANSITION)
+    benefits_state = checklist_state(patient=patient, kind=ChecklistEntry.Kind.BENEFITS)
+    forms_ = forms_ or {}
+    return render(
+        request,
+        "care/patient.html",
+        {
+            "patient": patient,
+            "team": team,
+            "goals": [
+                (goal, TaskForm(team=team, prefix=f"task-{goal.pk}")) for goal in goals_for(patient=patient)
+            ],
+            "notes": notes_for_user(user=request.user, patient=patient)[:50],
+            "clinical": clinical,
+            "timeline": timeline_for(patient=patient),
+            "can_manage": can_manage,
+            "member_form": forms_.get("member") or TeamMemberForm(prefix="member"),
+            "goal_form": forms_.get("goal") or GoalForm(team=team, prefix="goal"),
+            "note_form": forms_.get("note") or NoteForm(clinical=clinical, prefix="note"),
+            "letter_form": forms_.get("letter") or LetterForm(prefix="letter"),
+            "letters": patient.school_letters.all()[:10],
+            "transition": [
+                {
+                    **stage,
+                    "items": [
+                        {**item, "entry": transition_state.get(item["key"])} for item in stage["items"]
+                    ],
+                }
+                for stage in transition_milestones(language=language)
+            ],
+            "benefits": [
+                {**item, "entry": benefits_state.get(item["key"])}
+                for item in benefits_checklist(country=patient.country_id, language=language)
+            ],
+            "statuses": ChecklistEntry.Status.choices,
+            "invitations": patient.clinic_invitations.select_related("clinic"),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def patient(request, patient_id: int):
+    found = care_patient_get_for_user(user=request.user, id=patient_id, request=request)
+    return _patient_page(request, found)
+
+
+def _managed(request, patient_id: int):
+    return care_patient_get_for_user(
+        user=request.user, id=patient_id, need=Perm.CARE_MANAGE, request=request
+    )
+
+
+@require_POST
+@staff_required
+def team_member_add_view(request, patient_id: int):
+    found = _managed(request, patient_id)
+    form = TeamMemberForm(request.POST, prefix="member")
+    if not form.is_valid():
+        return _patient_page(request, found, forms_={"member": form}, status=400)
+    team_member_add(patient=found, by=request.user, request=request, **form.cleaned_data)
+    messages.success(request, _("Added to the care team."))
+    return redirect("care:patient", found.pk)
+
+
+@require_POST
+@staff_required
+def goal_add_view(request, patient_id: int):
+    found = _managed(request, patient_id)
+    form = GoalForm(request.POST, team=team_for(patient=found), prefix="goal")
+    if not form.is_valid():
+        return _patient_page(request, found, forms_={"goal": form}, status=400)
+    goal_add(patient=found, by=request.user, request=request, **form.cleaned_data)
+    messages.success(request, _("Goal added to the case plan."))
+    return redirect("care:patient", found.pk)
+
+
+@require_POST
+@staff_required
+def task_add_view(request, goal_id: int):
+    goal = goal_get_for_user(user=request.user, id=goal_id)
+    form = TaskForm(request.POST, team=team_for(patient=goal.patient), prefix=f"task-{goal.pk}")
+    if form.is_valid():
+        task_add(goal=goal, by=request.user, request=request, **form.cleaned_data)
+        messages.success(request, _("Task added."))
+    else:
+        messages.error(request, _("The task needs a title."))
+    return redirect("care:patient", goal.patient_id)
+
+
+@require_POST
+@staff_required
+def task_done_view(request, task_id: int):
+    task = task_get_for_user(user=request.user, id=task_id)
+    task_complete(task=task, by=request.user, request=request)
+    return redirect("care:patient", task.goal.patient_id)
+
+
+@require_POST
+@staff_required
+def note_add_view(request, patient_id: int):
+    found = _managed(request, patient_id)
+    clinical = can_read_clinical_notes(user=request.user, patient=found)
+    form = NoteForm(request.POST, clinical=clinical, prefix="note")
+    if not form.is_valid():
+        return _patient_page(request, found, forms_={"note": form}, status=400)
+    note_add(patient=found, by=request.user, request=request, **form.cleaned_data)
+    messages.success(request, _("Note saved."))
+    return redirect("care:patient", found.pk)
+
+
+@require_POST
+@staff_required
+def checklist_set_view(request, patient_id: int):
+    found = _managed(request, patient_id)
+    kind = request.POST.get("kind", "")
+    status = request.POST.get("status", "")
+    key = request.POST.get("key", "")[:80]
+    if kind not in ChecklistEntry.Kind.values or status not in ChecklistEntry.Status.values or not key:
+        messages.error(request, _("That checklist change was not understood."))
+    else:
+        checklist_set(
+            patient=found, by=request.user, kind=kind, key=key, status=status, request=request
+        )
+    back = request.POST.get("back")
+    if back == "travel" and request.POST.get("invitation"):
+        return redirect("care:travel", int(request.POST["invitation"]))
+    return redirect("care:patient", found.pk)
+
+
+@require_POST
+@staff_required
+def letter_write_view(request, patient_id: int):
+    found = _managed(request, patient_id)
+    form = LetterForm(request.POST, prefix="letter")
+    if not form.is_valid():
+        return _patient_page(request, found, forms_={"letter": form}, status=400)
+    letter = letter_write(patient=found, by=request.user, request=request, **form.cleaned_data)
+    messages.success(request, _("The letter was written in the family's language."))
+    return redirect("care:letter", found.pk, letter.pk)
+
+
+@require_GET
+@staff_required
+def letter(request, patient_id: int, letter_id: int):
+    found = care_patient_get_for_user(user=request.user, id=patient_id, request=request)
+    letter = found.school_letters.filter(pk=letter_id).first()
+    if letter is None:
+        raise Http404
+    return render(request, "care/letter.html", {"patient": found, "letter": letter})
+
+
+# --- clinics ------------------------------------------------------------------------------
+
+
+def _clinic_page(request, clinic, *, late_form=None, status=200):
+    return render(
+        request,
+        "care/clinic.html",
+        {
+            "clinic": clinic,
+            **clinic_overview(clinic=clinic),
+            "explanations": explanations_for(clinic=clinic),
+            "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
+            "late_form": late_form or LateForm(clinic=clinic),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def clinic(request, clinic_id: int):
+    return _clinic_page(request, clinic_get_for_user(user=request.user, id=clinic_id))
+
+
+@require_POST
+@staff_required
+def clinic_plan_view(request, clinic_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    try:
+        found = clinic_plan(
+            clinic=found, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if found.has_timetable:
+            messages.success(request, _("The clinic is planned. Every family has an itinerary."))
+        else:
+            messages.error(request, _("No timetable could be made. The reasons are listed below."))
+    return redirect("care:clinic", found.pk)
+
+
+@require_POST
+@staff_required
+def appointment_cancel_view(request, appointment_id: int):
+    appointment = appointment_get_for_user(user=request.user, id=appointment_id)
+    clinic_replan_after_cancellation(
+        appointment=appointment, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
+    )
+    messages.success(
+        request,
+        _("The appointment is cancelled and the clinic re-planned; people whose times changed were told."),
+    )
+    return redirect("care:clinic", appointment.invitation.clinic_id)
+
+
+@require_POST
+@staff_required
+def professional_late_view(request, clinic_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    form = LateForm(request.POST, clinic=found)
+    if not form.is_valid():
+        return _clinic_page(request, found, late_form=form, status=400)
+    clinic_replan_after_late_professional(
+        professional=form.cleaned_data["professional"],
+        day=form.cleaned_data["day"],
+        arrives=form.cleaned_data["arrives"],
+        by=request.user,
+        time_limit_seconds=PLAN_SECONDS,
+        request=request,
+    )
+    messages.success(request, _("The clinic was re-planned around the late arrival."))
+    return redirect("care:clinic", found.pk)
+
+
+# --- itineraries, day sheets, travel ------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def itinerary(request, invitation_id: int):
+    invitation = invitation_get_for_user(user=request.user, id=invitation_id, request=request)
+    # The page is the family's version, in the family's language, as they will print it.
+    language = invitation.patient.user.language
+    with translation.override(language):
+        return render(
+            request,
+            "care/itinerary.html",
+            {
+                **itinerary_context(invitation=invitation, language=language),
+                "large": request.GET.get("print") == "large",
+                "pdf_url": "care:itinerary_pdf",
+                "ics_url": "care:itinerary_ics",
+                "page_url": "care:itinerary",
+                "staff_view": True,
+            },
+        )
+
+
+@require_GET
+@staff_required
+def itinerary_pdf_view(request, invitation_id: int):
+    invitation = invitation_get_for_user(user=request.user, id=invitation_id, request=request)
+    pdf = itinerary_pdf(
+        invitation=invitation,
+        language=invitation.patient.user.language,
+        large=request.GET.get("print") == "large",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="itinerary-{invitation.pk}.pdf"'
+    return response
+
+
+@require_GET
+@staff_required
+def itinerary_ics_view(request, invitation_id: int):
+    invitation = invitation_get_for_user(user=request.user, id=invitation_id, request=request)
+    response = HttpResponse(
+        itinerary_ics(invitation=invitation, language=invitation.patient.user.language),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="itinerary-{invitation.pk}.ics"'
+    return response
+
+
+@require_GET
+@staff_required
+def professional_sheet(request, clinic_id: int, professional_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id)
+    pro = professional_get(clinic=found, id=professional_id)
+    return render(
+        request,
+        "care/day_sheet.html",
+        {"clinic": found, "owner": pro, "days": day_sheets(clinic=found, professional=pro)},
+    )
+
+
+@require_GET
+@staff_required
+def room_sheet(request, clinic_id: int, room_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id)
+    room = room_get(clinic=found, id=room_id)
+    return render(
+        request,
+        "care/day_sheet.html",
+        {"clinic": found, "owner": room, "is_room": True, "days": day_sheets(clinic=found, room=room)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def travel(request, invitation_id: int):
+    need = Perm.CARE_MANAGE if request.method == "POST" else Perm.CARE_VIEW
+    invitation = invitation_get_for_user(
+        user=request.user, id=invitation_id, need=need, request=request
+    )
+    plan = travel_for(invitation=invitation)
+    initial = (
+        {"stay": plan.stay, "stay_name": plan.stay_name, "nights": plan.nights, "assistance": plan.assistance}
+        if plan
+        else {"stay": TravelPlan.Stay.NONE, "nights": 0}
+    )
+    form = TravelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        travel_plan_set(invitation=invitation, by=request.user, request=request, **form.cleaned_data)
+        messages.success(request, _("Travel and stay saved."))
+        return redirect("care:travel", invitation.pk)
+    state = checklist_state(patient=invitation.patient, kind=ChecklistEntry.Kind.TRAVEL)
+    return render(
+        request,
+        "care/travel.html",
+        {
+            "invitation": invitation,
+            "plan": plan,
+            "form": form,
+            "checklist": [
+                {**item, "entry": state.get(item["key"])}
+                for item in travel_checklist(language=translation.get_language())
+            ],
+            "statuses": ChecklistEntry.Status.choices,
+            "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
