@@ -33,11 +33,11 @@ chromium:
 
 ## test: install what the tests need and run the whole suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.synced chromium
-	RAREBRIDGE_ENV=test $(BIN)/pytest
+	RAREBRIDGE_ENV=test $(BIN)/pytest -n 2
 
 ## test-postgres: the same suite on the local PostgreSQL
 test-postgres: $(VENV)/.synced chromium
-	RAREBRIDGE_ENV=test DATABASE_URL=$${PG_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rarebridge} $(BIN)/pytest
+	RAREBRIDGE_ENV=test DATABASE_URL=$${PG_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rarebridge} $(BIN)/pytest -n 2
 
 ## bench: run the benchmarks under bench/ and print their medians
 bench: $(VENV)/.synced

@@ -281,7 +281,8 @@ def test_it_is_deterministic_with_one_worker_and_a_fixed_seed() -> None:
 
 def test_it_reports_objective_bound_and_gap_when_stopped_by_the_time_limit() -> None:
     clinic = synthetic_clinic(patients=20)
-    options = SolveOptions(time_limit_seconds=1.5, num_workers=1)
+    # A deterministic work limit, not wall time: the same stop on a busy or an idle machine.
+    options = SolveOptions(time_limit_seconds=60, deterministic_time_limit=1.0, num_workers=1)
 
     schedule = solve(clinic=clinic, options=options)
     greedy = solve_greedy(clinic=clinic)
@@ -293,7 +294,6 @@ def test_it_reports_objective_bound_and_gap_when_stopped_by_the_time_limit() -> 
     )
     assert schedule.bound < schedule.objective and 0 < schedule.gap < 1
     assert greedy.objective is not None and schedule.objective <= greedy.objective
-    assert schedule.wall_seconds < 3
 
 
 def test_it_beats_greedy_on_the_synthetic_clinic() -> None:
