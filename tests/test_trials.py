@@ -360,7 +360,7 @@ def test_it_appends_generated_slots_when_a_stratum_runs_out(study, cast):
 def test_it_imports_a_redcap_allocation_table_and_works_down_it(study, cast):
     study.definition["allocation"]["method"] = "table"
     study.save()
-    rows = ["arm,site,diagnosis"] + ["control,Hamburg,PSC", "intervention,Hamburg,PSC"]
+    rows = ["arm,site,diagnosis", "control,Hamburg,PSC", "intervention,Hamburg,PSC"]
     count = services.allocation_table_load(study=study, text="\n".join(rows), by=cast.trial_manager)
     assert count == 2
     first = ready_to_randomise(study, cast.site, cast.coordinator, email="t1@example.org")
@@ -585,3 +585,26 @@ def test_it_keeps_assessments_in_utc_and_windows_in_the_participants_zone(study,
     local = t1.due_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
     assert (local.hour, local.minute) == (0, 0)
     assert datetime.now(UTC) < t1.due_at
+
+
+def test_it_offers_the_control_arm_the_program_once_t2_is_complete(study, cast):
+    participant, _allocation = _arm_of(study, cast, "t2@example.org", "control")
+    t1 = participant.assessments.get(timepoint="T1")
+    t2 = participant.assessments.get(timepoint="T2")
+    with time_machine.travel(t1.due_at, tick=False):
+        answer_all(participant, "T1")
+    assert not Enrolment.objects.filter(patient=participant.patient).exists()
+    with time_machine.travel(t2.due_at, tick=False):
+        answer_all(participant, "T2")
+    assert Enrolment.objects.filter(patient=participant.patient, status="active").exists()
+    assert AuditEntry.objects.filter(action="trials.participant.program_offered").exists()
+
+
+def test_it_runs_the_invitation_job_from_the_periodic_jobs(settings):
+    assert "rarebridge.trials.services.assessment_invitations_due" in settings.PERIODIC_JOBS
+
+
+def test_it_refuses_a_study_whose_sites_do_not_exist(cast):
+    with pytest.raises(StudyFileError) as error:
+        study_load(path=STUDY_FILE, organisation=cast.org)
+    assert "Ghent" in " ".join(error.value.problems)

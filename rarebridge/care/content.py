@@ -48,7 +48,7 @@ def benefits_checklist(*, country: str, language: str | None = None) -> list[dic
     return [
         {
             "key": item["key"],
-            "title": _pick(item["title"], language),
+            "text": _pick(item["title"], language),
             "hint": _pick(item.get("hint", {}), language) if item.get("hint") else "",
         }
         for item in data["items"]

@@ -9,18 +9,27 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.care.models import CareNote, ChecklistEntry, Clinic, TeamRole, TravelLeg
+from rarebridge.care.models import (
+    CareNote,
+    ChecklistEntry,
+    Clinic,
+    RequiredAppointment,
+    TeamRole,
+    TravelLeg,
+)
 from rarebridge.care.services import (
     appointment_require,
     checklist_set,
     clinic_create,
     clinic_day_add,
     clinic_invite,
+    clinic_itineraries_send,
     clinic_plan,
     clinic_professional_add,
     clinic_room_add,
@@ -47,7 +56,13 @@ STAFF = (
     ("genetics", "Dr Sara Yilmaz", "Clinical genetics", ("c5",), ((0, time(9), time(17)),)),
     ("diabetes", "Dr Felix Schulz", "Diabetes", ("c6",), None),
     ("physio", "Anke Wolf", "Physiotherapy", ("gym",), None),
-    ("psych", "Dr Lena Krüger", "Psychology", ("c7", "c8"), ((0, time(13), time(17)), (1, time(8, 30), time(17)))),
+    (
+        "psych",
+        "Dr Lena Krüger",
+        "Psychology",
+        ("c7", "c8"),
+        ((0, time(13), time(17)), (1, time(8, 30), time(17))),
+    ),
     ("diet", "Marie Braun", "Dietetics", ("c8",), None),
     ("nurse-a", "Sarah Campbell", "Specialist nurse", ("bloods", "c1"), None),
     ("nurse-b", "Tobias Lange", "Specialist nurse", ("bloods", "c2"), None),
@@ -71,8 +86,14 @@ ROOMS = (
 )
 
 # (key, English label, German label, professionals, minutes, extra)
-VISITS = {
-    "bloods": ("Fasting blood tests", "Blutabnahme (nüchtern)", ("nurse-a", "nurse-b"), 15, {"room_kind": "phlebotomy", "fasting": True}),
+VISITS: dict[str, tuple[str, str, tuple[str, ...], int, dict[str, Any]]] = {
+    "bloods": (
+        "Fasting blood tests",
+        "Blutabnahme (nüchtern)",
+        ("nurse-a", "nurse-b"),
+        15,
+        {"room_kind": "phlebotomy", "fasting": True},
+    ),
     "metabolic": ("Metabolic review", "Stoffwechselsprechstunde", ("lead",), 30, {}),
     "cardio": ("Heart scan (echo)", "Herzultraschall", ("cardio",), 45, {"room_kind": "echo"}),
     "hearing": ("Hearing test", "Hörtest", ("audio-tech",), 30, {"room_kind": "audiology booth"}),
@@ -80,7 +101,13 @@ VISITS = {
     "eyes": ("Eye examination", "Augenuntersuchung", ("eyes",), 30, {}),
     "psych": ("Psychology", "Psychologie", ("psych",), 30, {}),
     "diet": ("Dietitian", "Ernährungsberatung", ("diet",), 15, {}),
-    "exercise": ("Exercise test", "Belastungstest", ("physio",), 30, {"room_kind": "gym", "rest_after_minutes": 30}),
+    "exercise": (
+        "Exercise test",
+        "Belastungstest",
+        ("physio",),
+        30,
+        {"room_kind": "gym", "rest_after_minutes": 30},
+    ),
     "genetics": ("Genetics", "Humangenetik", ("genetics",), 30, {}),
     "diabetes": ("Diabetes review", "Diabetessprechstunde", ("diabetes",), 30, {}),
     "resp": ("Lung function review", "Lungensprechstunde", ("resp",), 30, {}),
@@ -123,7 +150,11 @@ def care_demo_load(*, time_limit_seconds: float = 8.0) -> Clinic | None:
         clinic = _clinic(site=site, nurse=nurse, patients=patients)
         for number, patient in enumerate(patients, start=1):
             _care_team(patient=patient, nurse=nurse, number=number)
-    clinic_plan(clinic=clinic, by=None, time_limit_seconds=time_limit_seconds)
+    clinic = clinic_plan(
+        clinic=clinic, by=None, time_limit_seconds=time_limit_seconds, gap_limit=0.02
+    )
+    if clinic.has_timetable:
+        clinic_itineraries_send(clinic=clinic, by=nurse)
     return clinic
 
 
@@ -169,8 +200,18 @@ def _clinic(*, site: Site, nurse: User, patients: list[PatientProfile]) -> Clini
             round_table_minutes=15,
             round_table_team=[staff["lead"], staff["nurse-a"]],
         )
-        made = {}
-        for key in ("bloods", "metabolic", "cardio", "hearing", "audiology", "eyes", "psych", "diet", *extra):
+        made: dict[str, RequiredAppointment] = {}
+        for key in (
+            "bloods",
+            "metabolic",
+            "cardio",
+            "hearing",
+            "audiology",
+            "eyes",
+            "psych",
+            "diet",
+            *extra,
+        ):
             label, german, pros, minutes, options = VISITS[key]
             after, gap = None, 0
             if key in ("metabolic", "diabetes"):
@@ -227,7 +268,9 @@ def _travel(*, invitation, number: int, first: date, site: Site) -> None:
         paid_by=TravelLeg.Payer.FAMILY,
         booked=number % 3 != 0,
     )
-    travel_cost_add(plan=plan, by=None, what="Train tickets", amount=Decimal("118.40"), status="claimed")
+    travel_cost_add(
+        plan=plan, by=None, what="Train tickets", amount=Decimal("118.40"), status="claimed"
+    )
     if not family_room:
         travel_cost_add(plan=plan, by=None, what="Hotel, two nights", amount=Decimal("196.00"))
 
@@ -241,40 +284,81 @@ def _care_team(*, patient: PatientProfile, nurse: User, number: int) -> None:
     )
     # The family support worker comes from the patient charity and has no account here.
     worker_member = team_member_add(
-        patient=patient, by=None, role=TeamRole.FAMILY_SUPPORT_WORKER, name="Nele Petersen",
+        patient=patient,
+        by=None,
+        role=TeamRole.FAMILY_SUPPORT_WORKER,
+        name="Nele Petersen",
         specialty="Patient charity",
     )
     team_member_add(
-        patient=patient, by=None, role=TeamRole.CLINICIAN, name="Dr Helene Brandt",
+        patient=patient,
+        by=None,
+        role=TeamRole.CLINICIAN,
+        name="Dr Helene Brandt",
         specialty="Metabolic medicine",
     )
     today = timezone.localdate()
     goal = goal_add(
-        patient=patient, by=nurse, title="Prepare the one-stop clinic visit", owner=nurse_member,
+        patient=patient,
+        by=nurse,
+        title="Prepare the one-stop clinic visit",
+        owner=nurse_member,
         due_on=today + timedelta(days=14),
     )
-    task_add(goal=goal, by=nurse, title="Book travel and a room", owner=worker_member,
-             due_on=today + timedelta(days=7))
-    task_add(goal=goal, by=nurse, title="Send the itinerary to the family", owner=nurse_member,
-             due_on=today + timedelta(days=10))
-    school = goal_add(patient=patient, by=nurse, title="Agree support at school", owner=nurse_member)
-    task_add(goal=school, by=nurse, title="Write to the school with the family's consent",
-             owner=nurse_member)
+    task_add(
+        goal=goal,
+        by=nurse,
+        title="Book travel and a room",
+        owner=worker_member,
+        due_on=today + timedelta(days=7),
+    )
+    task_add(
+        goal=goal,
+        by=nurse,
+        title="Send the itinerary to the family",
+        owner=nurse_member,
+        due_on=today + timedelta(days=10),
+    )
+    school = goal_add(
+        patient=patient, by=nurse, title="Agree support at school", owner=nurse_member
+    )
+    task_add(
+        goal=school,
+        by=nurse,
+        title="Write to the school with the family's consent",
+        owner=nurse_member,
+    )
     note_add(
-        patient=patient, by=nurse, kind=CareNote.Kind.CLINICAL,
+        patient=patient,
+        by=nurse,
+        kind=CareNote.Kind.CLINICAL,
         text="HbA1c rising since the last clinic; review with the diabetes team.",
     )
     note_add(
-        patient=patient, by=nurse, kind=CareNote.Kind.TEAM,
+        patient=patient,
+        by=nurse,
+        kind=CareNote.Kind.TEAM,
         text="Family prefers the afternoon train; a sibling comes along (from the family support worker).",
     )
-    for key, status in (("travel-booked", "done"), ("stay-booked", "done"), ("itinerary-sent", "todo")):
-        checklist_set(patient=patient, by=nurse, kind=ChecklistEntry.Kind.TRAVEL, key=key, status=status)
+    for key, status in (
+        ("travel-booked", "done"),
+        ("stay-booked", "done"),
+        ("itinerary-sent", "todo"),
+    ):
+        checklist_set(
+            patient=patient, by=nurse, kind=ChecklistEntry.Kind.TRAVEL, key=key, status=status
+        )
     checklist_set(
-        patient=patient, by=nurse, kind=ChecklistEntry.Kind.TRANSITION,
-        key="t16-medicines", status="in_progress" if number % 2 else "done",
+        patient=patient,
+        by=nurse,
+        kind=ChecklistEntry.Kind.TRANSITION,
+        key="t16-medicines",
+        status="in_progress" if number % 2 else "done",
     )
     checklist_set(
-        patient=patient, by=nurse, kind=ChecklistEntry.Kind.BENEFITS,
-        key="travel-costs", status="in_progress",
+        patient=patient,
+        by=nurse,
+        kind=ChecklistEntry.Kind.BENEFITS,
+        key="travel-costs",
+        status="in_progress",
     )

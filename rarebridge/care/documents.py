@@ -57,7 +57,12 @@ def itinerary_ics(*, invitation: ClinicInvitation, language: str) -> bytes:
                     event.add(
                         "description",
                         " ".join(
-                            x for x in (_("With: %(who)s.") % {"who": line.who} if line.who else "", line.note) if x
+                            x
+                            for x in (
+                                _("With: %(who)s.") % {"who": line.who} if line.who else "",
+                                line.note,
+                            )
+                            if x
                         ),
                     )
                 calendar.add_component(event)

@@ -127,7 +127,9 @@ class CareEvent(models.Model):
         PatientProfile, on_delete=models.PROTECT, related_name="care_events"
     )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     code = models.CharField(max_length=80)
     params = models.JSONField(default=dict, blank=True)
 
@@ -135,6 +137,9 @@ class CareEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.code}"
 
 
 class Clinic(TimeStampedModel):
@@ -161,6 +166,8 @@ class Clinic(TimeStampedModel):
     explanations = models.JSONField(default=list, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     wall_seconds = models.FloatField(null=True, blank=True)
+    # Set while a planning task is queued or running; the task clears it.
+    planning_since = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -173,6 +180,10 @@ class Clinic(TimeStampedModel):
     @property
     def has_timetable(self) -> bool:
         return self.status in (self.Status.OPTIMAL, self.Status.FEASIBLE)
+
+    @property
+    def gap_percent(self) -> float | None:
+        return None if self.gap is None else round(self.gap * 100, 1)
 
     def site_zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.site.time_zone)
@@ -210,6 +221,9 @@ class ClinicBreak(models.Model):
     class Meta:
         ordering = ["starts"]
 
+    def __str__(self) -> str:
+        return f"{self.starts:%H:%M}-{self.ends:%H:%M}"
+
 
 class ClinicRoom(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="rooms")
@@ -233,7 +247,9 @@ class ClinicProfessional(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="professionals")
     name = models.CharField(_("name"), max_length=200)
     discipline = models.CharField(_("discipline"), max_length=120)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Rooms they can work in; none: any room.
     rooms = models.ManyToManyField(ClinicRoom, blank=True, related_name="professionals")
 
@@ -261,6 +277,9 @@ class ProfessionalShift(models.Model):
     class Meta:
         ordering = ["day", "starts"]
 
+    def __str__(self) -> str:
+        return f"{self.starts:%H:%M}-{self.ends:%H:%M}"
+
 
 class ClinicInvitation(TimeStampedModel):
     """A patient invited to a clinic, with what they need there."""
@@ -279,7 +298,11 @@ class ClinicInvitation(TimeStampedModel):
     days = models.ManyToManyField(ClinicDay, blank=True, related_name="+")
     step_free = models.BooleanField(_("needs step-free rooms"), default=False)
     max_hours_a_day = models.DecimalField(
-        _("at most this many hours on site a day"), max_digits=3, decimal_places=1, null=True, blank=True
+        _("at most this many hours on site a day"),
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
     )
     lunch_minutes = models.PositiveSmallIntegerField(_("lunch break in minutes"), default=30)
     # Brothers and sisters (or a parent who is a patient too) share a family label.
@@ -320,7 +343,11 @@ class RequiredAppointment(models.Model):
     fasting = models.BooleanField(_("fasting test"), default=False)
     rest_after_minutes = models.PositiveSmallIntegerField(_("rest afterwards, minutes"), default=0)
     after = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("only after"),
     )
     gap_minutes = models.PositiveSmallIntegerField(_("at least this long after"), default=0)
@@ -366,6 +393,9 @@ class ScheduledVisit(models.Model):
     class Meta:
         ordering = ["starts_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.starts_at:%Y-%m-%d %H:%M}"
+
 
 class TravelPlan(TimeStampedModel):
     """A family's travel and stay for one clinic, worked through by the family support worker."""
@@ -385,6 +415,9 @@ class TravelPlan(TimeStampedModel):
     assistance = models.TextField(_("assistance needed"), blank=True)
 
     objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"travel {self.invitation_id}"
 
 
 class TravelLeg(models.Model):
@@ -415,6 +448,9 @@ class TravelLeg(models.Model):
     class Meta:
         ordering = ["departs_at"]
 
+    def __str__(self) -> str:
+        return f"{self.origin} -> {self.destination}"
+
 
 class TravelCost(models.Model):
     class Status(models.TextChoices):
@@ -432,6 +468,9 @@ class TravelCost(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.amount} {self.currency}"
 
 
 class ChecklistEntry(TimeStampedModel):
@@ -470,6 +509,9 @@ class ChecklistEntry(TimeStampedModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} {self.status}"
+
 
 class SchoolLetter(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -486,3 +528,6 @@ class SchoolLetter(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.school} ({self.language})"

@@ -67,7 +67,8 @@ def load(*, clinic: Clinic) -> Loaded:
         loaded.day_starts_at = time(earliest // 60, earliest % 60)
     loaded.rooms = {f"r{r.pk}": r for r in clinic.rooms.all()}
     loaded.professionals = {
-        f"s{p.pk}": p for p in clinic.professionals.prefetch_related("rooms", "shifts")
+        f"s{p.pk}": p
+        for p in clinic.professionals.select_related("user").prefetch_related("rooms", "shifts")
     }
     invitations = clinic.invitations.filter(status=ClinicInvitation.Status.INVITED)
     loaded.invitations = {
@@ -107,15 +108,15 @@ def to_engine(loaded: Loaded) -> engine.Clinic:
         usable = tuple(room_code[r.pk] for r in pro.rooms.all())
         shifts = tuple(
             engine.Shift(
-                day=day_index[s.day_id], start=loaded.step(s.starts, up=True), end=loaded.step(s.ends)
+                day=day_index[s.day_id],
+                start=loaded.step(s.starts, up=True),
+                end=loaded.step(s.ends),
             )
             for s in pro.shifts.all()
             if s.day_id in day_index
         )
         professionals.append(
-            engine.Professional(
-                id=code, name=pro.name, rooms=usable or None, hours=shifts or None
-            )
+            engine.Professional(id=code, name=pro.name, rooms=usable or None, hours=shifts or None)
         )
     by_invitation: dict[int, list[tuple[str, RequiredAppointment]]] = defaultdict(list)
     for code, appointment in loaded.appointments.items():

@@ -36,7 +36,7 @@ from rarebridge.care.models import (
     TravelPlan,
 )
 from rarebridge.core.audit import audit_log
-from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.core.permissions import Perm, Role, role_has, user_has_perm
 
 # --- patients, team, notes ----------------------------------------------------------------
 
@@ -51,7 +51,10 @@ def care_patient_get_for_user(
     patient = care_patients_for_user(user=user).filter(pk=id).first()
     if patient is None:
         raise Http404
-    if need != Perm.CARE_VIEW and not patients_for_user(user=user, perm=need).filter(pk=id).exists():
+    if (
+        need != Perm.CARE_VIEW
+        and not patients_for_user(user=user, perm=need).filter(pk=id).exists()
+    ):
         raise PermissionDenied
     audit_log(
         action="care.patient.viewed",
@@ -64,7 +67,11 @@ def care_patient_get_for_user(
 
 
 def can_read_clinical_notes(*, user: User, patient: PatientProfile) -> bool:
-    if not patients_for_user(user=user, perm=Perm.CLINICAL_NOTES_VIEW).filter(pk=patient.pk).exists():
+    if (
+        not patients_for_user(user=user, perm=Perm.CLINICAL_NOTES_VIEW)
+        .filter(pk=patient.pk)
+        .exists()
+    ):
         return False
     roles = set(
         CareTeamMember.objects.filter(patient=patient, user=user, active=True).values_list(
@@ -79,6 +86,21 @@ def notes_for_user(*, user: User, patient: PatientProfile) -> QuerySet[CareNote]
     if not can_read_clinical_notes(user=user, patient=patient):
         notes = notes.exclude(kind=CareNote.Kind.CLINICAL)
     return notes
+
+
+def care_staff_for_user(*, user: User) -> QuerySet[User]:
+    """People of the user's organisations whose role works with care data (for the team)."""
+    roles = [str(r) for r in Role if role_has(r, Perm.CARE_VIEW)]
+    return (
+        User.objects.filter(
+            role_assignments__organisation_id__in=user.organisation_ids,
+            role_assignments__role__in=roles,
+            role_assignments__is_active=True,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name")
+    )
 
 
 def team_for(*, patient: PatientProfile) -> QuerySet[CareTeamMember]:
@@ -119,7 +141,11 @@ TIMELINE_TEXT = {
     "care.letter.written": gettext_lazy("A letter to school was written."),
     "care.clinic.invited": gettext_lazy("Invited to the clinic %(clinic)s."),
     "care.clinic.planned": gettext_lazy("Itinerary planned for %(clinic)s."),
-    "care.itinerary.changed": gettext_lazy("Itinerary for %(clinic)s changed; the family was told."),
+    "care.itinerary.changed": gettext_lazy(
+        "Itinerary for %(clinic)s changed; the family was told."
+    ),
+    "care.itinerary.sent": gettext_lazy("Itinerary for %(clinic)s sent to the family."),
+    "care.invitation.cancelled": gettext_lazy("No longer coming to %(clinic)s."),
     "care.appointment.cancelled": gettext_lazy("Appointment cancelled: %(label)s"),
     "care.travel.updated": gettext_lazy("Travel and stay updated for %(clinic)s."),
 }
@@ -292,11 +318,30 @@ def itinerary_for(*, invitation: ClinicInvitation, language: str) -> list[dict[s
                 note=note,
             )
         )
-    return [{"day": day, "lines": lines} for day, lines in sorted(days.items(), key=lambda d: d[0].date)]
+    return [
+        {"day": day, "lines": lines} for day, lines in sorted(days.items(), key=lambda d: d[0].date)
+    ]
 
 
-def day_sheets(*, clinic: Clinic, professional: ClinicProfessional | None = None, room: ClinicRoom | None = None):
-    """One professional's or one room's visits, by day."""
+def day_sheets(
+    *,
+    clinic: Clinic,
+    user: User,
+    professional: ClinicProfessional | None = None,
+    room: ClinicRoom | None = None,
+    request: HttpRequest | None = None,
+):
+    """One professional's or one room's visits, by day. It names patients, so it is logged."""
+    audit_log(
+        action="care.day_sheet.viewed",
+        actor=user,
+        obj=clinic,
+        payload={
+            "professional": professional.pk if professional else None,
+            "room": room.pk if room else None,
+        },
+        request=request,
+    )
     visits = clinic.visits.exclude(kind=ScheduledVisit.Kind.LUNCH).select_related(
         "appointment", "room", "day", "invitation__patient__user"
     )
@@ -312,9 +357,7 @@ def day_sheets(*, clinic: Clinic, professional: ClinicProfessional | None = None
 
 def travel_for(*, invitation: ClinicInvitation) -> TravelPlan | None:
     return (
-        TravelPlan.objects.filter(invitation=invitation)
-        .prefetch_related("legs", "costs")
-        .first()
+        TravelPlan.objects.filter(invitation=invitation).prefetch_related("legs", "costs").first()
     )
 
 
@@ -346,9 +389,15 @@ RULE_SENTENCES = {
     "professional_hours": gettext_lazy(
         "The professionals' hours are too short for what they must see (%(people)s)."
     ),
-    "room": gettext_lazy("No room of the needed kind is available to the professional (%(people)s)."),
-    "step_free": gettext_lazy("The patient needs step-free rooms and there are not enough (%(people)s)."),
-    "patient_days": gettext_lazy("The appointments do not fit the days the patient attends (%(people)s)."),
+    "room": gettext_lazy(
+        "No room of the needed kind is available to the professional (%(people)s)."
+    ),
+    "step_free": gettext_lazy(
+        "The patient needs step-free rooms and there are not enough (%(people)s)."
+    ),
+    "patient_days": gettext_lazy(
+        "The appointments do not fit the days the patient attends (%(people)s)."
+    ),
     "precedence": gettext_lazy(
         "%(before)s must come before %(after)s, with the gap required (%(people)s)."
     ),
@@ -375,8 +424,7 @@ def explanations_for(*, clinic: Clinic) -> list[dict[str, str]]:
     for pro in clinic.professionals.all():
         names[f"s{pro.pk}"] = f"{pro.name} ({pro.discipline})"
     labels = {
-        f"a{a.pk}": a.label
-        for a in RequiredAppointment.objects.filter(invitation__clinic=clinic)
+        f"a{a.pk}": a.label for a in RequiredAppointment.objects.filter(invitation__clinic=clinic)
     }
     found = []
     for reason in clinic.explanations:

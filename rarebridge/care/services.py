@@ -3,7 +3,7 @@ for things that happen to a patient, a line on their care timeline."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from rarebridge.care.models import (
     ClinicRoom,
     ProfessionalShift,
     RequiredAppointment,
+    ScheduledVisit,
     SchoolLetter,
     TravelCost,
     TravelLeg,
@@ -128,7 +129,9 @@ def goal_add(
         owner=owner,
         due_on=due_on,
     )
-    _record(action="care.goal.added", by=by, obj=goal, patient=patient, request=request, title=title)
+    _record(
+        action="care.goal.added", by=by, obj=goal, patient=patient, request=request, title=title
+    )
     return goal
 
 
@@ -158,7 +161,9 @@ def task_add(
 
 
 @transaction.atomic
-def task_complete(*, task: CaseTask, by: User | None, request: HttpRequest | None = None) -> CaseTask:
+def task_complete(
+    *, task: CaseTask, by: User | None, request: HttpRequest | None = None
+) -> CaseTask:
     if task.done_at is None:
         task.done_at = timezone.now()
         task.save(update_fields=["done_at", "updated_at"])
@@ -276,9 +281,7 @@ def letter_write(
 
 
 @transaction.atomic
-def clinic_create(
-    *, site: Site, name: str, by: User | None, step_minutes: int = 15
-) -> Clinic:
+def clinic_create(*, site: Site, name: str, by: User | None, step_minutes: int = 15) -> Clinic:
     clinic = Clinic.objects.create(
         organisation_id=site.organisation_id, site=site, name=name, step_minutes=step_minutes
     )
@@ -294,19 +297,43 @@ def clinic_day_add(
     closes: time,
     breaks: list[tuple[time, time]] = (),  # type: ignore[assignment]
     fasting_by: time | None = None,
+    by: User | None = None,
 ) -> ClinicDay:
     if opens >= closes:
         raise ValidationError(_("A clinic day must close after it opens."))
-    row = ClinicDay.objects.create(
-        clinic=clinic, date=day, opens=opens, closes=closes, fasting_by=fasting_by
-    )
+    if clinic.days.filter(date=day).exists():
+        raise ValidationError(_("The clinic already has that day."))
+    if clinic.days.count() >= 2:
+        raise ValidationError(_("A one-stop clinic has one or two days."))
     for starts, ends in breaks:
-        ClinicBreak.objects.create(day=row, starts=starts, ends=ends)
+        if not opens <= starts < ends <= closes:
+            raise ValidationError(_("A break must lie inside the opening hours."))
+    with transaction.atomic():
+        row = ClinicDay.objects.create(
+            clinic=clinic, date=day, opens=opens, closes=closes, fasting_by=fasting_by
+        )
+        for starts, ends in breaks:
+            ClinicBreak.objects.create(day=row, starts=starts, ends=ends)
+        audit_log(
+            action="care.clinic.day_added", actor=by, obj=clinic, payload={"date": day.isoformat()}
+        )
     return row
 
 
-def clinic_room_add(*, clinic: Clinic, name: str, kind: str = "consulting", step_free: bool = True) -> ClinicRoom:
-    return ClinicRoom.objects.create(clinic=clinic, name=name, kind=kind, step_free=step_free)
+def clinic_room_add(
+    *,
+    clinic: Clinic,
+    name: str,
+    kind: str = "consulting",
+    step_free: bool = True,
+    by: User | None = None,
+) -> ClinicRoom:
+    if clinic.rooms.filter(name=name).exists():
+        raise ValidationError(_("The clinic already has a room of that name."))
+    with transaction.atomic():
+        room = ClinicRoom.objects.create(clinic=clinic, name=name, kind=kind, step_free=step_free)
+        audit_log(action="care.clinic.room_added", actor=by, obj=clinic, payload={"room": name})
+    return room
 
 
 def clinic_professional_add(
@@ -317,13 +344,23 @@ def clinic_professional_add(
     rooms: list[ClinicRoom] = (),  # type: ignore[assignment]
     shifts: list[tuple[ClinicDay, time, time]] = (),  # type: ignore[assignment]
     user: User | None = None,
+    by: User | None = None,
 ) -> ClinicProfessional:
-    pro = ClinicProfessional.objects.create(
-        clinic=clinic, name=name, discipline=discipline, user=user
-    )
-    pro.rooms.set(rooms)
-    for day, starts, ends in shifts:
-        ProfessionalShift.objects.create(professional=pro, day=day, starts=starts, ends=ends)
+    if any(room.clinic_id != clinic.pk for room in rooms):
+        raise ValidationError(_("A professional can only use this clinic's rooms."))
+    with transaction.atomic():
+        pro = ClinicProfessional.objects.create(
+            clinic=clinic, name=name, discipline=discipline, user=user
+        )
+        pro.rooms.set(rooms)
+        for day, starts, ends in shifts:
+            ProfessionalShift.objects.create(professional=pro, day=day, starts=starts, ends=ends)
+        audit_log(
+            action="care.clinic.professional_added",
+            actor=by,
+            obj=clinic,
+            payload={"name": name, "discipline": discipline},
+        )
     return pro
 
 
@@ -343,6 +380,8 @@ def clinic_invite(
 ) -> ClinicInvitation:
     if patient.organisation_id != clinic.organisation_id:
         raise ValidationError(_("The patient belongs to another organisation."))
+    if clinic.invitations.filter(patient=patient).exists():
+        raise ValidationError(_("The patient is invited already."))
     invitation = ClinicInvitation.objects.create(
         organisation_id=clinic.organisation_id,
         clinic=clinic,
@@ -361,6 +400,7 @@ def clinic_invite(
     return invitation
 
 
+@transaction.atomic
 def appointment_require(
     *,
     invitation: ClinicInvitation,
@@ -374,9 +414,12 @@ def appointment_require(
     after: RequiredAppointment | None = None,
     gap_minutes: int = 0,
     sibling_block: str = "",
+    by: User | None = None,
 ) -> RequiredAppointment:
     if after is not None and after.invitation_id != invitation.pk:
         raise ValidationError(_("An appointment can only follow one of the same patient's."))
+    if not professionals or any(p.clinic_id != invitation.clinic_id for p in professionals):
+        raise ValidationError(_("Choose who sees the patient from this clinic's professionals."))
     appointment = RequiredAppointment.objects.create(
         invitation=invitation,
         label=label,
@@ -390,20 +433,38 @@ def appointment_require(
         sibling_block=sibling_block,
     )
     appointment.professionals.set(professionals)
+    audit_log(
+        action="care.clinic.appointment_required",
+        actor=by,
+        obj=invitation,
+        payload={"label": label, "minutes": minutes},
+    )
     return appointment
 
 
 # --- planning -----------------------------------------------------------------------------
 
 
-def _options(time_limit_seconds: float) -> engine.SolveOptions:
+def _options(time_limit_seconds: float, gap_limit: float = 0.0) -> engine.SolveOptions:
     return engine.SolveOptions(
         time_limit_seconds=time_limit_seconds,
         explain_time_limit_seconds=min(5.0, time_limit_seconds),
         num_workers=2,
         random_seed=0,
-        gap_limit=0.01,
+        gap_limit=gap_limit,
     )
+
+
+def _explanations(schedule: engine.Schedule) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule": str(e.rule),
+            "people": list(e.people),
+            "params": dict(e.params),
+            "message": e.message,
+        }
+        for e in schedule.explanations
+    ]
 
 
 def _save_result(*, loaded: planning.Loaded, schedule: engine.Schedule) -> Clinic:
@@ -417,10 +478,7 @@ def _save_result(*, loaded: planning.Loaded, schedule: engine.Schedule) -> Clini
     clinic.waiting_minutes = (
         schedule.cost.patient_waiting * clinic.step_minutes if schedule.cost else None
     )
-    clinic.explanations = [
-        {"rule": str(e.rule), "people": list(e.people), "params": dict(e.params), "message": e.message}
-        for e in schedule.explanations
-    ]
+    clinic.explanations = _explanations(schedule)
     clinic.planned_at = timezone.now()
     clinic.wall_seconds = round(schedule.wall_seconds, 3)
     clinic.save()
@@ -432,16 +490,19 @@ def clinic_plan(
     clinic: Clinic,
     by: User | None,
     time_limit_seconds: float = 10.0,
+    gap_limit: float = 0.0,
     request: HttpRequest | None = None,
 ) -> Clinic:
     """Build every invited patient's itinerary with the solver, or store why it cannot be done.
 
-    The solver runs outside the transaction (it takes seconds); the result is written in one.
+    The solver proves the best timetable when it can within ``time_limit_seconds`` (or stops
+    once within ``gap_limit``, 0.02 for 2%) and otherwise reports the gap. It runs outside the
+    transaction (it takes seconds); the result is written in one.
     """
     loaded = planning.load(clinic=clinic)
     model = planning.to_engine(loaded)
     try:
-        schedule = engine.solve(clinic=model, options=_options(time_limit_seconds))
+        schedule = engine.solve(clinic=model, options=_options(time_limit_seconds, gap_limit))
     except ValueError as exc:  # malformed set-up, not merely impossible
         raise ValidationError(str(exc)) from exc
     with transaction.atomic():
@@ -470,6 +531,39 @@ def clinic_plan(
     return clinic
 
 
+def clinic_plan_request(
+    *, clinic: Clinic, by: User | None, request: HttpRequest | None = None
+) -> Clinic:
+    """Queue planning in the background (the solver takes seconds); the page shows progress."""
+    from rarebridge.care.tasks import plan_clinic
+
+    with transaction.atomic():
+        clinic.planning_since = timezone.now()
+        clinic.save(update_fields=["planning_since", "updated_at"])
+        audit_log(action="care.clinic.plan_requested", actor=by, obj=clinic, request=request)
+        since = clinic.planning_since.isoformat()
+        actor = by.pk if by is not None and by.is_authenticated else None
+        transaction.on_commit(
+            lambda: plan_clinic.enqueue(clinic_id=clinic.pk, since=since, by_id=actor)
+        )
+    return clinic
+
+
+def clinic_plan_run(*, clinic_id: int, since: str, by_id: int | None) -> str:
+    """The planning task's body: plan once per request; a newer request supersedes it."""
+    clinic = Clinic.objects.filter(pk=clinic_id).select_related("site").first()
+    if clinic is None or clinic.planning_since is None:
+        return "nothing to do"
+    if clinic.planning_since.isoformat() != since:
+        return "superseded"
+    by = User.objects.filter(pk=by_id).first() if by_id else None
+    clinic_plan(clinic=clinic, by=by)
+    Clinic.objects.filter(pk=clinic_id, planning_since=clinic.planning_since).update(
+        planning_since=None
+    )
+    return str(clinic.status)
+
+
 def _replan(
     *,
     clinic: Clinic,
@@ -486,6 +580,22 @@ def _replan(
         clinic=planning.to_engine(loaded), previous=previous, options=_options(time_limit_seconds)
     )
     with transaction.atomic():
+        if not schedule.has_timetable:
+            # Keep the timetable people already have (without what was cancelled) and show why
+            # the change cannot be planned; nobody is told of a change that did not happen.
+            ScheduledVisit.objects.filter(
+                clinic=clinic, appointment__status=RequiredAppointment.Status.CANCELLED
+            ).delete()
+            clinic.explanations = _explanations(schedule)
+            clinic.save(update_fields=["explanations", "updated_at"])
+            audit_log(
+                action=action,
+                actor=by,
+                obj=clinic,
+                request=request,
+                payload={**payload, "status": str(schedule.status), "kept_previous": True},
+            )
+            return schedule
         _save_result(loaded=loaded, schedule=schedule)
         moved_invitations = {
             loaded.invitations[v.patient].pk for v in schedule.visits if v.id in schedule.moved
@@ -502,11 +612,38 @@ def _replan(
             for invitation in loaded.invitations.values():
                 if invitation.pk in affected:
                     _itinerary_changed(invitation=invitation, by=by, action=action)
+            # Professionals with an account hear that their day sheet changed.
+            staff = {
+                pro
+                for v in (*previous.visits, *schedule.visits)
+                if v.id in schedule.moved
+                or loaded.invitations.get(v.patient, None) is None
+                or loaded.invitations[v.patient].pk in touched
+                for pro in v.professionals
+            }
+            stamp = f"{clinic.planned_at.timestamp():.0f}" if clinic.planned_at else ""
+            _ensure_message_templates()
+            for code in sorted(staff):
+                pro = loaded.professionals.get(code)
+                if pro is None or pro.user is None:
+                    continue
+                message_send(
+                    recipient=pro.user,
+                    template_key="care_day_sheet_changed",
+                    context={"clinic": clinic.name},
+                    idempotency_key=f"care-day-sheet-{pro.pk}-{stamp}",
+                    channels=(Channel.IN_APP,),
+                )
     return schedule
 
 
 def _itinerary_changed(*, invitation: ClinicInvitation, by: User | None, action: str) -> None:
-    _event(patient=invitation.patient, code="care.itinerary.changed", by=by, clinic=invitation.clinic.name)
+    _event(
+        patient=invitation.patient,
+        code="care.itinerary.changed",
+        by=by,
+        clinic=invitation.clinic.name,
+    )
     _ensure_message_templates()
     first = invitation.visits.order_by("starts_at").first()
     message_send(
@@ -521,9 +658,61 @@ def _itinerary_changed(*, invitation: ClinicInvitation, by: User | None, action:
     )
 
 
+CARE_MESSAGES = ("care_itinerary_changed", "care_itinerary_ready", "care_day_sheet_changed")
+
+
 def _ensure_message_templates() -> None:
-    if not MessageTemplate.objects.filter(key="care_itinerary_changed").exists():
+    found = set(MessageTemplate.objects.filter(key__in=CARE_MESSAGES).values_list("key", flat=True))
+    if found != set(CARE_MESSAGES):
         load_message_templates(directory=MESSAGES_DIR)
+
+
+def clinic_itineraries_send(
+    *, clinic: Clinic, by: User | None, request: HttpRequest | None = None
+) -> int:
+    """Tell every invited family their itinerary is ready; sending the same plan again sends
+    nothing new. Returns how many families were told."""
+    if not clinic.has_timetable or clinic.planned_at is None:
+        raise ValidationError(_("Plan the clinic first."))
+    _ensure_message_templates()
+    told = 0
+    with transaction.atomic():
+        invitations = clinic.invitations.filter(
+            status=ClinicInvitation.Status.INVITED
+        ).select_related("patient__user")
+        for invitation in invitations:
+            first = invitation.visits.order_by("starts_at").first()
+            if first is None:
+                continue
+            message_send(
+                recipient=invitation.patient.user,
+                template_key="care_itinerary_ready",
+                context={"clinic": clinic.name, "first": first.starts_at},
+                idempotency_key=f"care-itinerary-ready-{invitation.pk}-{clinic.planned_at.timestamp():.0f}",
+                channels=(Channel.EMAIL, Channel.IN_APP),
+            )
+            ChecklistEntry.objects.update_or_create(
+                patient=invitation.patient,
+                kind=ChecklistEntry.Kind.TRAVEL,
+                key="itinerary-sent",
+                defaults={
+                    "organisation_id": invitation.organisation_id,
+                    "status": ChecklistEntry.Status.DONE,
+                    "updated_by": by if by is not None and by.is_authenticated else None,
+                },
+            )
+            _event(
+                patient=invitation.patient, code="care.itinerary.sent", by=by, clinic=clinic.name
+            )
+            told += 1
+        audit_log(
+            action="care.clinic.itineraries_sent",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"families": told},
+        )
+    return told
 
 
 def clinic_replan_after_cancellation(
@@ -553,6 +742,36 @@ def clinic_replan_after_cancellation(
         payload={"cancelled": appointment.label, "appointment": appointment.pk},
         time_limit_seconds=time_limit_seconds,
         touched={invitation.pk},
+        request=request,
+    )
+
+
+def clinic_replan_after_invitation_cancelled(
+    *,
+    invitation: ClinicInvitation,
+    by: User | None,
+    time_limit_seconds: float = 10.0,
+    request: HttpRequest | None = None,
+) -> engine.Schedule:
+    """A family cannot come: take them off the clinic and re-plan around everyone else."""
+    with transaction.atomic():
+        ClinicInvitation.objects.filter(pk=invitation.pk).update(
+            status=ClinicInvitation.Status.CANCELLED
+        )
+        ScheduledVisit.objects.filter(invitation=invitation).delete()
+        _event(
+            patient=invitation.patient,
+            code="care.invitation.cancelled",
+            by=by,
+            clinic=invitation.clinic.name,
+        )
+    return _replan(
+        clinic=invitation.clinic,
+        by=by,
+        action="care.clinic.replanned",
+        payload={"cancelled_invitation": invitation.pk},
+        time_limit_seconds=time_limit_seconds,
+        touched=set(),
         request=request,
     )
 
@@ -631,16 +850,78 @@ def travel_plan_set(
     return plan
 
 
-def travel_leg_add(*, plan: TravelPlan, by: User | None, **fields: Any) -> TravelLeg:
-    leg = TravelLeg.objects.create(plan=plan, **fields)
-    audit_log(action="care.travel.leg_added", actor=by, obj=plan, payload={"mode": leg.mode})
+def travel_leg_add(
+    *,
+    plan: TravelPlan,
+    by: User | None,
+    mode: str,
+    departs_at: datetime,
+    arrives_at: datetime,
+    origin: str,
+    destination: str,
+    paid_by: str,
+    booked: bool = False,
+    request: HttpRequest | None = None,
+) -> TravelLeg:
+    if arrives_at <= departs_at:
+        raise ValidationError(_("The journey must arrive after it departs."))
+    leg = TravelLeg.objects.create(
+        plan=plan,
+        mode=mode,
+        departs_at=departs_at,
+        arrives_at=arrives_at,
+        origin=origin,
+        destination=destination,
+        paid_by=paid_by,
+        booked=booked,
+    )
+    audit_log(
+        action="care.travel.leg_added",
+        actor=by,
+        obj=plan,
+        request=request,
+        payload={"mode": mode, "booked": booked},
+    )
     return leg
 
 
 def travel_cost_add(
-    *, plan: TravelPlan, by: User | None, what: str, amount: Decimal, status: str = "expected"
+    *,
+    plan: TravelPlan,
+    by: User | None,
+    what: str,
+    amount: Decimal,
+    currency: str = "EUR",
+    status: str = "expected",
+    request: HttpRequest | None = None,
 ) -> TravelCost:
-    cost = TravelCost.objects.create(plan=plan, what=what, amount=amount, status=status)
-    audit_log(action="care.travel.cost_added", actor=by, obj=plan, payload={"what": what})
+    cost = TravelCost.objects.create(
+        plan=plan, what=what, amount=amount, currency=currency.upper(), status=status
+    )
+    audit_log(
+        action="care.travel.cost_added",
+        actor=by,
+        obj=plan,
+        request=request,
+        payload={"what": what, "amount": str(amount), "status": status},
+    )
     return cost
 
+
+def travel_cost_status_set(
+    *, cost: TravelCost, status: str, by: User | None, request: HttpRequest | None = None
+) -> TravelCost:
+    """Move a cost along: expected, claimed, reimbursed."""
+    if status not in TravelCost.Status.values:
+        raise ValidationError(_("Unknown status."))
+    if cost.status != status:
+        cost.status = status
+        cost.save(update_fields=["status"])
+        audit_log(
+            action="care.travel.cost_updated",
+            actor=by,
+            obj=cost.plan,
+            request=request,
+            payload={"cost": cost.pk, "status": status},
+        )
+    return cost

@@ -8,6 +8,7 @@ so a process notices an import made by another process with one cheap query.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,6 +59,10 @@ class Catalogue:
 
 _lock = threading.Lock()
 _cached: Catalogue | None = None
+_checked_at = 0.0
+# How long a process trusts its index before asking the database for the version again: an
+# import in another process shows within this time; one in this process shows at once.
+VERSION_CHECK_SECONDS = 1.0
 
 
 def catalogue_version() -> tuple:
@@ -101,18 +106,23 @@ def build_catalogue(version: tuple) -> Catalogue:
 
 def current_catalogue() -> Catalogue:
     """The catalogue of the current version, built at most once per version per process."""
-    global _cached
-    version = catalogue_version()
+    global _cached, _checked_at
     cached = _cached
+    if cached is not None and time.monotonic() - _checked_at < VERSION_CHECK_SECONDS:
+        return cached
+    version = catalogue_version()
     if cached is not None and cached.version == version:
+        _checked_at = time.monotonic()
         return cached
     with _lock:
         if _cached is None or _cached.version != version:
             _cached = build_catalogue(version)
+        _checked_at = time.monotonic()
         return _cached
 
 
 def forget_catalogue() -> None:
     """Drop the cached index (tests that rebuild the catalogue inside one second)."""
-    global _cached
+    global _cached, _checked_at
     _cached = None
+    _checked_at = 0.0

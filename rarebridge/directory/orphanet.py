@@ -18,7 +18,8 @@ ORPHAcode before they are written: ``merge_records``. ``parents`` is ``None`` wh
 nothing about parents, so that loading names never erases the hierarchy.
 
 XML is parsed with the standard library's expat, which does not fetch external entities;
-on top of that every entity declaration is refused, which rules out entity-expansion attacks.
+on top of that a file declaring entities is refused before parsing, which rules out
+entity-expansion attacks (Orphanet's files declare none).
 """
 
 from __future__ import annotations
@@ -145,24 +146,28 @@ def _inactive_name(name: str) -> bool:
 # --- XML -------------------------------------------------------------------------------------
 
 
-def _safe_parser() -> ET.XMLParser:
-    parser = ET.XMLParser(target=ET.TreeBuilder())  # noqa: S314 - entity declarations refused
-
-    def refuse(*_args: Any) -> None:
-        raise OrphanetFormatError("XML entity declarations are not accepted.")
-
-    parser.parser.EntityDeclHandler = refuse  # type: ignore[attr-defined]
-    parser.parser.UnparsedEntityDeclHandler = refuse  # type: ignore[attr-defined]
-    return parser
+def _refuse_entity_declarations(path: Path) -> None:
+    """Entities can only be declared in a DOCTYPE's internal subset, before the root element.
+    Orphanet's files have none, so any internal subset is refused before parsing starts."""
+    with path.open("rb") as handle:
+        head = handle.read(65536).decode("utf-8", errors="replace")
+    if re.search(r"<!DOCTYPE[^>\[]*\[", head, re.I) or "<!ENTITY" in head.upper():
+        raise OrphanetFormatError(f"{path.name}: XML entity declarations are not accepted.")
+    if (
+        "<!DOCTYPE" in head.upper()
+        and len(head) == 65536
+        and ">" not in head.upper().split("<!DOCTYPE", 1)[1]
+    ):
+        raise OrphanetFormatError(f"{path.name}: the DOCTYPE is too long.")
 
 
 def read_xml(path: Path, *, language: str | None = None) -> Iterator[ConditionRecord]:
     """Product1-style ``DisorderList`` and classification ``ClassificationNode`` trees."""
+    _refuse_entity_declarations(path)
     depth_tags: list[str] = []
     try:
-        for event, element in ET.iterparse(  # noqa: S314 - see _safe_parser
-            str(path), events=("start", "end"), parser=_safe_parser()
-        ):
+        # expat never fetches external entities, and internal ones were refused above.
+        for event, element in ET.iterparse(str(path), events=("start", "end")):  # noqa: S314
             if event == "start":
                 depth_tags.append(element.tag)
                 continue
@@ -402,10 +407,11 @@ def _json_pack_record(item: dict, language: str | None) -> Iterator[ConditionRec
                 xrefs.add((system, ref, mapping))
     for ref in _as_list(item.get("References") or item.get("ExternalReference")):
         if isinstance(ref, dict):
-            system = XREF_SYSTEMS.get(_clean(str(ref.get("Source") or "")).upper())
+            system_of_ref = XREF_SYSTEMS.get(_clean(str(ref.get("Source") or "")).upper())
             value = _clean(str(ref.get("Reference") or ""))
-            if system and value:
-                xrefs.add((system, value, _mapping(str(ref.get("DisorderMappingRelation") or ""))))
+            if system_of_ref and value:
+                mapping = _mapping(str(ref.get("DisorderMappingRelation") or ""))
+                xrefs.add((system_of_ref, value, mapping))
     if xrefs:
         record.xrefs = xrefs
     yield record

@@ -19,9 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
-    Exists,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -140,17 +138,17 @@ def condition_search(
             if hit.key in catalogue.groups:
                 for child in catalogue.descendants(hit.key, limit=limit * 5):
                     wanted.setdefault(child, (hit.score - 0.01, hit.text, hit.language, hit.key))
-    conditions = Condition.objects.in_bulk(list(wanted))
+    by_id = Condition.objects.in_bulk(list(wanted))
     matches = [
         ConditionMatch(
-            condition=conditions[pk],
+            condition=by_id[pk],
             score=score,
             matched=text,
             matched_language=lang,
-            via=conditions.get(via) if via else None,
+            via=by_id.get(via) if via else None,
         )
         for pk, (score, text, lang, via) in wanted.items()
-        if pk in conditions
+        if pk in by_id
     ]
     matches.sort(key=lambda m: (-m.score, m.via is not None, m.condition.name_in(language)))
     return matches[: limit * 3]
@@ -208,37 +206,32 @@ def directory_search(
     """
     entries = _public_entries()
     order = []
+    # Non-correlated IN subqueries: the database works each one out once, not once per row.
     if condition is not None:
         catalogue = current_catalogue()
         exact = {condition.pk, *catalogue.descendants(condition.pk)}
         above = set(catalogue.ancestors(condition.pk))
-        links = EntryCondition.objects.filter(entry=OuterRef("pk"))
-        entries = entries.annotate(
-            for_exact=Exists(links.filter(condition_id__in=exact)),
-            for_group=Exists(links.filter(condition_id__in=above)),
-        ).filter(Q(for_exact=True) | Q(for_group=True) | Q(all_conditions=True))
+        for_exact = EntryCondition.objects.filter(condition_id__in=exact).values("entry_id")
+        for_any = EntryCondition.objects.filter(condition_id__in=exact | above).values("entry_id")
+        entries = entries.filter(Q(pk__in=for_any) | Q(all_conditions=True))
         order.append(
             Case(
-                When(for_exact=True, then=Value(0)),
-                When(for_group=True, then=Value(1)),
+                When(pk__in=for_exact, then=Value(0)),
+                When(all_conditions=False, then=Value(1)),
                 default=Value(2),
                 output_field=IntegerField(),
             )
         )
     if country:
-        serves = Exists(EntryCountry.objects.filter(entry=OuterRef("pk"), code=country.upper()))
-        entries = entries.annotate(in_country=serves).filter(
-            Q(in_country=True) | Q(international=True)
-        )
+        serving = EntryCountry.objects.filter(code=country.upper()).values("entry_id")
+        entries = entries.filter(Q(pk__in=serving) | Q(international=True))
         order.append(
-            Case(
-                When(in_country=True, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
+            Case(When(pk__in=serving, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
     wanted = {language} if language else set(languages)
     if wanted:
         entries = entries.filter(
-            Exists(EntryLanguage.objects.filter(entry=OuterRef("pk"), code__in=wanted))
+            pk__in=EntryLanguage.objects.filter(code__in=wanted).values("entry_id")
         )
     if kind in DirectoryEntry.Kind.values:
         entries = entries.filter(kind=kind)
@@ -261,13 +254,12 @@ def directory_fallback(
     groups = (
         condition_groups(condition=condition) if condition is not None else list(top_groups()[:12])
     )
-    international = directory_search(condition=condition, language=language).filter(
-        Q(international=True) | Q(kind__in=INTERNATIONAL_KINDS)
-    )
-    if not international.exists() and language:
-        international = directory_search(condition=condition).filter(
-            Q(international=True) | Q(kind__in=INTERNATIONAL_KINDS)
-        )
+    wide = Q(international=True) | Q(kind__in=INTERNATIONAL_KINDS)
+    if condition is None:
+        wide &= Q(all_conditions=True)  # no condition known: the alliances for everyone
+    international = directory_search(condition=condition, language=language).filter(wide)
+    if language and not international.exists():
+        international = directory_search(condition=condition).filter(wide)
     return Fallback(groups=groups, international=list(international[:6]))
 
 
@@ -522,7 +514,8 @@ def closing_resources_for(*, user: User) -> ClosingResources:
     if profile is not None and profile.is_active:
         languages |= set(profile.language_codes)
     found: dict[int, DirectoryEntry] = {}
-    for condition in conditions or [None]:
+    each: list[Condition | None] = list(conditions) or [None]
+    for condition in each:
         for entry in directory_search(
             condition=condition, country=patient.country_id, languages=languages
         )[:30]:

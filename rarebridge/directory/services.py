@@ -275,6 +275,9 @@ def conditions_import(
         payload={"source": source, **result.as_dict()},
         request=request,
     )
+    # This process rebuilds its index on the next search (this transaction sees the change
+    # already; others once it commits). Other processes notice the new version themselves.
+    forget_catalogue()
     transaction.on_commit(forget_catalogue)
     return result
 
@@ -507,7 +510,10 @@ def entry_duplicates(
 def _unique_slug(name: str, entry: DirectoryEntry | None = None) -> str:
     base = (slugify(name) or "entry")[:70]
     slug, n = base, 1
-    while DirectoryEntry.objects.filter(slug=slug).exclude(pk=getattr(entry, "pk", None)).exists():
+    taken = DirectoryEntry.objects.all()
+    if entry is not None and entry.pk is not None:
+        taken = taken.exclude(pk=entry.pk)
+    while taken.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -1012,7 +1018,7 @@ def contact_request_respond(
 ) -> ContactRequest:
     """The chosen peer accepts (second consent) or declines."""
     contact = (
-        ContactRequest.objects.select_for_update()
+        ContactRequest.objects.select_for_update(of=("self",))
         .select_related("requester__patient", "recipient__patient")
         .get(pk=contact.pk)
     )

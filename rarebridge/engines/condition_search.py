@@ -52,6 +52,9 @@ COMMON_WORD = 4000  # a word in more terms than this only re-scores candidates f
 
 def fold(text: str) -> str:
     """Lower case, no accents, letters and digits separated by single spaces."""
+    # Decompose first (so styled letters become plain ones), fold case, spell out, decompose
+    # again (case folding can compose: "İ" -> "i" + a combining dot).
+    text = unicodedata.normalize("NFKD", text)
     text = unicodedata.normalize("NFKD", text.casefold().translate(_SPELLED))
     out: list[str] = []
     space = True
@@ -104,7 +107,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
         if best > limit:
             return limit + 1
         previous2, previous = previous, current
-    return previous[len(b)]
+    return min(previous[len(b)], limit + 1)
 
 
 def _trigrams(word: str) -> set[str]:

@@ -103,12 +103,10 @@ class Participant(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    # Only eligible people become participants, always with an account; screened-out people
+    # leave a screening record without a name.
     patient = models.ForeignKey(
-        PatientProfile,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="participations",
+        PatientProfile, on_delete=models.PROTECT, related_name="participations"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ELIGIBLE)
     diagnosis = models.CharField(max_length=20)
@@ -125,7 +123,7 @@ class Participant(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.patient.code if self.patient_id else f"participant {self.pk}"
+        return self.patient.code
 
     @property
     def questionnaires_stopped(self) -> bool:
@@ -313,6 +311,9 @@ class AssessmentSend(models.Model):
             models.UniqueConstraint(fields=["assessment", "number"], name="assessment_send_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.assessment} send {self.number}"
+
 
 class Response(TimeStampedModel):
     """One instrument's answers within an assessment, autosaved with revisions."""
@@ -360,3 +361,6 @@ class ResponseRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["response", "number"], name="response_revision_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.response} r{self.number}"

@@ -332,3 +332,25 @@ def open_study_public(*, slug: str) -> Study:
     if study is None:
         raise Http404
     return study
+
+
+def overdue_assessments(*, user: User, study: Study, now=None) -> QuerySet[Assessment]:
+    """Assessments past their target day with the window still open: the ones to chase."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    flt = _reach(user, Perm.PARTICIPANT_SCREEN)
+    if flt is None:
+        return Assessment.objects.none()
+    reachable = Participant.objects.filter(study=study).filter(flt)
+    return (
+        Assessment.objects.filter(
+            participant__in=reachable,
+            completed_at__isnull=True,
+            due_at__lte=now,
+            closes_at__gt=now,
+        )
+        .exclude(participant__withdrawal__in=["questionnaires", "entirely"])
+        .select_related("participant__patient__user", "participant__site")
+        .order_by("due_at")
+    )

@@ -321,7 +321,7 @@ def consent_sign(
     request: HttpRequest | None = None,
 ) -> ConsentRecord:
     """The participant signs the current consent version for their site and language."""
-    if participant.patient is None or participant.patient.user_id != by.pk:
+    if participant.patient.user_id != by.pk:
         raise PermissionDenied
     if participant.status == Participant.Status.WITHDRAWN:
         raise ValidationError(_("You have left the study."), code="withdrawn")
@@ -346,7 +346,7 @@ def consent_sign(
             superseded_at=signed_at
         )
         record = ConsentRecord.objects.create(
-            organisation=participant.organisation,
+            organisation_id=participant.organisation_id,
             participant=participant,
             version=version,
             typed_name=typed_name.strip(),
@@ -362,7 +362,7 @@ def consent_sign(
             participant=participant,
             timepoint="T0",
             defaults={
-                "organisation": participant.organisation,
+                "organisation_id": participant.organisation_id,
                 "instruments": _instruments(participant.study, "T0"),
                 "opens_at": signed_at,
             },
@@ -484,7 +484,9 @@ def randomisation_blockers(*, participant: Participant) -> list[tuple[str, str]]
         return [("already_randomised", _("This participant is already randomised."))]
     if participant.status == Participant.Status.WITHDRAWN:
         return [("withdrawn", _("This participant has withdrawn."))]
-    consent = participant.consents.filter(superseded_at__isnull=True).first()
+    consent = (
+        participant.consents.filter(superseded_at__isnull=True).select_related("version").first()
+    )
     if consent is None:
         blockers.append(("no_consent", _("The participant has not consented yet.")))
     elif not consent.is_complete:
@@ -497,6 +499,30 @@ def randomisation_blockers(*, participant: Participant) -> list[tuple[str, str]]
             ("baseline_missing", _("The baseline questionnaires (T0) are not complete."))
         )
     return blockers
+
+
+def _offer_program_after_follow_up(*, participant: Participant, by) -> None:
+    """Control arm of a study that offers it: the program starts once T2 is complete."""
+    allocation = getattr(participant, "allocation", None)
+    if allocation is None or participant.withdrawal in ("program", "entirely"):
+        return
+    arm = participant.study.arm(allocation.arm)
+    if arm["receives_program"] or not arm.get("program_after_t2"):
+        return
+    if Enrolment.objects.filter(patient=participant.patient, status="active").exists():
+        return
+    enrolment_start(
+        patient=participant.patient,
+        version=_program_version(participant.study),
+        start_date=_local_today(participant),
+        by=by,
+    )
+    audit_log(
+        action="trials.participant.program_offered",
+        actor=by,
+        obj=participant,
+        payload={"after": "T2"},
+    )
 
 
 def participant_randomise(
@@ -521,7 +547,7 @@ def participant_randomise(
         _counter(study=study, stratum=engine.UNSTRATIFIED)
     with transaction.atomic():
         participant = (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("study", "site", "patient__user")
             .get(pk=participant.pk)
         )
@@ -545,7 +571,7 @@ def participant_randomise(
             StratumCounter.objects.filter(pk=counter.pk).update(used=F("used") + 1)
             arm, slot_index = slot.arm, slot.index
         allocation = Allocation.objects.create(
-            organisation=participant.organisation,
+            organisation_id=participant.organisation_id,
             participant=participant,
             study=study,
             arm=arm,
@@ -576,7 +602,7 @@ def _minimise(*, study: Study, factors: dict[str, str]) -> str:
     counts = engine.minimisation_counts(allocations=list(earlier))
     design = engine.MinimisationDesign(
         ratio=_ratio(study),
-        factor_weights={name: 1 for name in factors},
+        factor_weights=dict.fromkeys(factors, 1),
         p=float(study.definition["allocation"].get("minimisation_p", 0.8)),
     )
     seed = hmac.new(allocation_secret(study), str(lock.used).encode(), "sha256").digest()
@@ -639,20 +665,28 @@ def schedule_assessments(
     Assessment.objects.filter(participant=participant, timepoint="T0").update(
         closes_at=t0.closes_at, due_at=t0.due_at
     )
-    made = []
+    existing = {
+        a.timepoint: a
+        for a in Assessment.objects.filter(participant=participant, timepoint__in=["T1", "T2"])
+    }
+    made: list[Assessment] = []
+    new: list[Assessment] = []
     for window in (t1, t2):
-        assessment, _created = Assessment.objects.update_or_create(
+        assessment = existing.get(window.code) or Assessment(
             participant=participant,
             timepoint=window.code,
-            defaults={
-                "organisation": participant.organisation,
-                "instruments": _instruments(participant.study, window.code),
-                "opens_at": window.opens_at,
-                "due_at": window.due_at,
-                "closes_at": window.closes_at,
-            },
+            organisation_id=participant.organisation_id,
+            instruments=_instruments(participant.study, window.code),
         )
+        assessment.opens_at = window.opens_at
+        assessment.due_at = window.due_at
+        assessment.closes_at = window.closes_at
+        if assessment.pk is None:
+            new.append(assessment)
+        else:
+            assessment.save(update_fields=["opens_at", "due_at", "closes_at"])
         made.append(assessment)
+    Assessment.objects.bulk_create(new)
     return made
 
 
@@ -719,7 +753,7 @@ def response_for(*, assessment: Assessment, instrument: str) -> Response:
     response, _created = Response.objects.get_or_create(
         assessment=assessment,
         instrument=instrument,
-        defaults={"organisation": assessment.organisation},
+        defaults={"organisation_id": assessment.organisation_id},
     )
     return response
 
@@ -800,7 +834,7 @@ def response_submit(
     safety = study.definition["safety"]
     with transaction.atomic():
         response = (
-            Response.objects.select_for_update()
+            Response.objects.select_for_update(of=("self",))
             .select_related("assessment__participant__patient__user")
             .get(pk=response.pk)
         )
@@ -867,6 +901,8 @@ def response_submit(
         if assessment.completed_at is None and done >= set(assessment.instruments):
             assessment.completed_at = response.submitted_at
             assessment.save(update_fields=["completed_at"])
+            if assessment.timepoint == "T2":
+                _offer_program_after_follow_up(participant=participant, by=by)
         audit_log(
             action="trials.response.submitted",
             actor=by,
@@ -900,6 +936,8 @@ def assessment_invitations_due(now: datetime | None = None) -> int:
         .select_related("participant__study", "participant__patient__user")
     )
     for assessment in candidates:
+        # The filter above guarantees both instants; T0 (open-ended) never gets here.
+        assert assessment.due_at is not None and assessment.closes_at is not None
         participant = assessment.participant
         user = participant.patient.user
         rules = study_schedule_rules(participant.study)
@@ -971,7 +1009,7 @@ def participant_withdraw(
     level = Participant.Withdrawal(level)
     if level == Participant.Withdrawal.NONE:
         raise ValidationError(_("Please choose what to withdraw from."))
-    own = participant.patient is not None and participant.patient.user_id == by.pk
+    own = participant.patient.user_id == by.pk
     if not own and not participant_allowed(
         user=by, site=participant.site, perm=Perm.PARTICIPANT_SCREEN
     ):

@@ -18,7 +18,9 @@ from rarebridge.portals.decorators import role_required
 @require_GET
 @role_required("patient")
 def home(request):
-    return render(request, "care/my_clinics.html", {"invitations": own_invitations(user=request.user)})
+    return render(
+        request, "care/my_clinics.html", {"invitations": own_invitations(user=request.user)}
+    )
 
 
 @require_GET

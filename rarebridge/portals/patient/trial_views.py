@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import role_required
 from rarebridge.trials.content import questionnaire
@@ -78,6 +79,9 @@ def home(request):
             "reconsent": needs_reconsent(participant=participant),
             "assessments": assessments,
             "arm": participant.study.arm(allocation.arm) if allocation else None,
+            "arm_title": pick_translation(participant.study.arm(allocation.arm)["title"])
+            if allocation
+            else "",
         },
     )
 
@@ -197,6 +201,11 @@ def answer(request, timepoint: str, instrument: str):
             "position": position,
             "count": len(assessment.instruments),
             "participant": participant,
+            # Shown the moment a risk answer is chosen, before anything is sent.
+            "risk_item": "phq9-9" if instrument == "phq9" else "",
+            "resources": crisis_resources_for_country(country_code=participant.patient.country_id)
+            if instrument == "phq9"
+            else [],
         },
     )
 

@@ -65,7 +65,9 @@ class SelfReferralForm(forms.Form):
     def __init__(self, *args, study, **kwargs):
         super().__init__(*args, **kwargs)
         language = get_language()
-        self.study_sites = {str(s.site_id): s for s in study.study_sites.select_related("site")}
+        self.study_sites = {
+            str(s.site_id): s for s in study.study_sites.select_related("site__country")
+        }
         self.fields["site"].choices = [("", "—")] + [
             (key, s.site.name) for key, s in self.study_sites.items()
         ]
@@ -151,8 +153,11 @@ def self_referral(request, slug: str):
                             "resources": resources,
                         },
                     )
-        countries = sorted({s.site.country_id for s in form.study_sites.values()})
-        crisis = {code: list(crisis_resources_for_country(country_code=code)) for code in countries}
+        countries = {s.site.country_id: s.site.country for s in form.study_sites.values()}
+        crisis = [
+            (country, list(crisis_resources_for_country(country_code=code)))
+            for code, country in sorted(countries.items())
+        ]
         return render(
             request,
             "trials/public_join.html",

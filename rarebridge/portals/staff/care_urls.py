@@ -16,8 +16,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/letters/<int:letter_id>/", views.letter, name="letter"),
     path("goals/<int:goal_id>/tasks/", views.task_add_view, name="task_add"),
     path("tasks/<int:task_id>/done/", views.task_done_view, name="task_done"),
+    path("clinics/new/", views.clinic_new, name="clinic_new"),
     path("clinics/<int:clinic_id>/", views.clinic, name="clinic"),
+    path("clinics/<int:clinic_id>/setup/", views.clinic_setup, name="clinic_setup"),
     path("clinics/<int:clinic_id>/plan/", views.clinic_plan_view, name="clinic_plan"),
+    path("clinics/<int:clinic_id>/send/", views.clinic_send_view, name="clinic_send"),
     path("clinics/<int:clinic_id>/late/", views.professional_late_view, name="professional_late"),
     path(
         "clinics/<int:clinic_id>/professionals/<int:professional_id>/",
@@ -31,7 +34,20 @@ urlpatterns = [
         name="appointment_cancel",
     ),
     path("itineraries/<int:invitation_id>/", views.itinerary, name="itinerary"),
-    path("itineraries/<int:invitation_id>/itinerary.pdf", views.itinerary_pdf_view, name="itinerary_pdf"),
-    path("itineraries/<int:invitation_id>/itinerary.ics", views.itinerary_ics_view, name="itinerary_ics"),
+    path(
+        "itineraries/<int:invitation_id>/itinerary.pdf",
+        views.itinerary_pdf_view,
+        name="itinerary_pdf",
+    ),
+    path(
+        "itineraries/<int:invitation_id>/itinerary.ics",
+        views.itinerary_ics_view,
+        name="itinerary_ics",
+    ),
     path("itineraries/<int:invitation_id>/travel/", views.travel, name="travel"),
+    path(
+        "itineraries/<int:invitation_id>/cancel/",
+        views.invitation_cancel_view,
+        name="invitation_cancel",
+    ),
 ]

@@ -9,13 +9,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.accounts.models import PatientProfile, User
+from rarebridge.accounts.selectors import sites_for_user
 from rarebridge.care.content import (
     benefits_checklist,
     letter_templates,
@@ -23,12 +26,26 @@ from rarebridge.care.content import (
     travel_checklist,
 )
 from rarebridge.care.documents import itinerary_context, itinerary_ics, itinerary_pdf
-from rarebridge.care.models import CareNote, ChecklistEntry, TeamRole, TravelPlan
+from rarebridge.care.models import (
+    CareNote,
+    CareTeamMember,
+    ChecklistEntry,
+    ClinicDay,
+    ClinicInvitation,
+    ClinicProfessional,
+    ClinicRoom,
+    RequiredAppointment,
+    TeamRole,
+    TravelCost,
+    TravelLeg,
+    TravelPlan,
+)
 from rarebridge.care.selectors import (
     appointment_get_for_user,
     can_read_clinical_notes,
     care_patient_get_for_user,
     care_patients_for_user,
+    care_staff_for_user,
     checklist_state,
     clinic_get_for_user,
     clinic_overview,
@@ -47,33 +64,61 @@ from rarebridge.care.selectors import (
     travel_for,
 )
 from rarebridge.care.services import (
+    appointment_require,
     checklist_set,
-    clinic_plan,
+    clinic_create,
+    clinic_day_add,
+    clinic_invite,
+    clinic_itineraries_send,
+    clinic_plan_request,
+    clinic_professional_add,
     clinic_replan_after_cancellation,
+    clinic_replan_after_invitation_cancelled,
     clinic_replan_after_late_professional,
+    clinic_room_add,
     goal_add,
     letter_write,
     note_add,
     task_add,
     task_complete,
     team_member_add,
+    travel_cost_add,
+    travel_cost_status_set,
+    travel_leg_add,
     travel_plan_set,
 )
 from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.network.models import Site
 from rarebridge.portals.decorators import staff_required
 
 PLAN_SECONDS = 10.0
 
 
 class TeamMemberForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    user: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Colleague with an account"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=gettext_lazy("Their role on the team decides which notes they read."),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Or a name (a clinician without an account)"),
+        max_length=200,
+        required=False,
+    )
     role = forms.ChoiceField(label=gettext_lazy("Role on the team"), choices=TeamRole.choices)
     specialty = forms.CharField(label=gettext_lazy("Specialty"), max_length=120, required=False)
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff  # type: ignore[attr-defined]
 
 
 class GoalForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Goal"), max_length=200)
-    owner = forms.ModelChoiceField(label=gettext_lazy("Owner"), queryset=None, required=False)
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Owner"), queryset=CareTeamMember.objects.none(), required=False
+    )
     due_on = forms.DateField(
         label=gettext_lazy("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -89,7 +134,9 @@ class TaskForm(GoalForm):
 
 class NoteForm(forms.Form):
     kind = forms.ChoiceField(
-        label=gettext_lazy("Who may read it"), choices=CareNote.Kind.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Who may read it"),
+        choices=CareNote.Kind.choices,
+        widget=forms.RadioSelect,
     )
     text = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 4}))
 
@@ -113,21 +160,193 @@ class TravelForm(forms.Form):
     stay_name = forms.CharField(label=gettext_lazy("Where"), max_length=200, required=False)
     nights = forms.IntegerField(label=gettext_lazy("Nights"), min_value=0, max_value=14)
     assistance = forms.CharField(
-        label=gettext_lazy("Assistance needed"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Assistance needed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
+class TravelLegForm(forms.Form):
+    mode = forms.ChoiceField(label=gettext_lazy("Mode"), choices=TravelLeg.Mode.choices)
+    departs_at = forms.DateTimeField(
+        label=gettext_lazy("Departs"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    arrives_at = forms.DateTimeField(
+        label=gettext_lazy("Arrives"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    origin = forms.CharField(label=gettext_lazy("From"), max_length=120)
+    destination = forms.CharField(label=gettext_lazy("To"), max_length=120)
+    paid_by = forms.ChoiceField(label=gettext_lazy("Paid by"), choices=TravelLeg.Payer.choices)
+    booked = forms.BooleanField(label=gettext_lazy("Booked"), required=False)
+
+
+class TravelCostForm(forms.Form):
+    what = forms.CharField(label=gettext_lazy("What"), max_length=120)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), max_digits=8, decimal_places=2, min_value=0
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="EUR")
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=TravelCost.Status.choices)
+
+
 class LateForm(forms.Form):
-    professional = forms.ModelChoiceField(label=gettext_lazy("Professional"), queryset=None)
-    day = forms.ModelChoiceField(label=gettext_lazy("Day"), queryset=None)
+    professional: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Professional"), queryset=ClinicProfessional.objects.none()
+    )
+    day: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Day"), queryset=ClinicDay.objects.none()
+    )
     arrives = forms.TimeField(
-        label=gettext_lazy("Arrives at (clinic time)"), widget=forms.TimeInput(attrs={"type": "time"})
+        label=gettext_lazy("Arrives at (clinic time)"),
+        widget=forms.TimeInput(attrs={"type": "time"}),
     )
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["professional"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
         self.fields["day"].queryset = clinic.days.all()  # type: ignore[attr-defined]
+
+
+class ClinicForm(forms.Form):
+    site = forms.ModelChoiceField(label=gettext_lazy("Site"), queryset=Site.objects.none())
+    name = forms.CharField(label=gettext_lazy("Name of the clinic"), max_length=200)
+    first_day = forms.DateField(
+        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    second_day = forms.DateField(
+        label=gettext_lazy("Second day (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    opens = forms.TimeField(
+        label=gettext_lazy("Opens"), initial="08:30", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    closes = forms.TimeField(
+        label=gettext_lazy("Closes"),
+        initial="17:00",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    break_from = forms.TimeField(
+        label=gettext_lazy("Team break from (optional)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    break_until = forms.TimeField(
+        label=gettext_lazy("Team break until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Room"), max_length=100)
+    kind = forms.CharField(
+        label=gettext_lazy("Kind"),
+        max_length=60,
+        initial="consulting",
+        help_text=gettext_lazy("Appointments that need a kind of room (phlebotomy, gym) name it."),
+    )
+    step_free = forms.BooleanField(label=gettext_lazy("Step-free"), required=False, initial=True)
+
+
+class ProfessionalForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    discipline = forms.CharField(label=gettext_lazy("Discipline"), max_length=120)
+    rooms: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Rooms they can use (none: any)"),
+        queryset=ClinicRoom.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rooms"].queryset = clinic.rooms.all()  # type: ignore[attr-defined]
+
+
+class InviteForm(forms.Form):
+    patient: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Patient"), queryset=PatientProfile.objects.none()
+    )
+    step_free = forms.BooleanField(label=gettext_lazy("Needs step-free rooms"), required=False)
+    max_hours_a_day = forms.DecimalField(
+        label=gettext_lazy("At most this many hours on site a day"),
+        required=False,
+        max_digits=3,
+        decimal_places=1,
+        min_value=1,
+    )
+    family = forms.CharField(
+        label=gettext_lazy("Family (same label for brothers and sisters)"),
+        max_length=40,
+        required=False,
+    )
+    round_table_minutes = forms.IntegerField(
+        label=gettext_lazy("Closing round table, minutes (0: none)"),
+        min_value=0,
+        max_value=120,
+        initial=15,
+    )
+    round_table_team: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Round table team"),
+        queryset=ClinicProfessional.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, clinic, patients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
+        self.fields["round_table_team"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
+
+
+class AppointmentForm(forms.Form):
+    invitation: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("For"), queryset=ClinicInvitation.objects.none()
+    )
+    label = forms.CharField(label=gettext_lazy("Consultation or test"), max_length=120)
+    minutes = forms.IntegerField(label=gettext_lazy("Minutes"), min_value=5, max_value=240)
+    professionals: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Seen by one of"),
+        queryset=ClinicProfessional.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    room_kind = forms.CharField(
+        label=gettext_lazy("Needs a room of kind (optional)"), max_length=60, required=False
+    )
+    fasting = forms.BooleanField(label=gettext_lazy("Fasting test"), required=False)
+    rest_after_minutes = forms.IntegerField(
+        label=gettext_lazy("Rest afterwards, minutes"), min_value=0, max_value=120, initial=0
+    )
+    after: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Only after (the same patient's)"),
+        queryset=RequiredAppointment.objects.none(),
+        required=False,
+    )
+    gap_minutes = forms.IntegerField(
+        label=gettext_lazy("At least this many minutes after"),
+        min_value=0,
+        max_value=480,
+        initial=0,
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invitation"].queryset = clinic.invitations.select_related("patient__user")  # type: ignore[attr-defined]
+        self.fields["professionals"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
+        self.fields["after"].queryset = RequiredAppointment.objects.filter(  # type: ignore[attr-defined]
+            invitation__clinic=clinic
+        ).select_related("invitation__patient")
+        self.fields["invitation"].label_from_instance = lambda i: str(i.patient.user.full_name)  # type: ignore[attr-defined]
+        self.fields["after"].label_from_instance = lambda a: (
+            f"{a.invitation.patient.code}: {a.label}"
+        )  # type: ignore[attr-defined]
 
 
 # --- overview and the patient's care page --------------------------------------------------
@@ -153,7 +372,138 @@ def home(request):
             if not query
             else patients[:50],
             "query": query,
+            "clinic_form": ClinicForm(sites=sites_for_user(user=request.user), prefix="clinic")
+            if user_has_perm(request.user, Perm.CARE_MANAGE)
+            else None,
         },
+    )
+
+
+@require_POST
+@staff_required
+def clinic_new(request):
+    if not user_has_perm(request.user, Perm.CARE_MANAGE):
+        raise PermissionDenied
+    form = ClinicForm(request.POST, sites=sites_for_user(user=request.user), prefix="clinic")
+    if form.is_valid():
+        data = form.cleaned_data
+        breaks = (
+            [(data["break_from"], data["break_until"])]
+            if data["break_from"] and data["break_until"]
+            else []
+        )
+        try:
+            with transaction.atomic():
+                found = clinic_create(site=data["site"], name=data["name"], by=request.user)
+                for day in filter(None, (data["first_day"], data["second_day"])):
+                    clinic_day_add(
+                        clinic=found,
+                        day=day,
+                        opens=data["opens"],
+                        closes=data["closes"],
+                        breaks=breaks,
+                        by=request.user,
+                    )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("care:clinic_setup", found.pk)
+    return render(
+        request,
+        "care/home.html",
+        {
+            "clinics": clinics_for_user(user=request.user)[:50],
+            "patients": [],
+            "query": "",
+            "clinic_form": form,
+        },
+        status=400,
+    )
+
+
+SETUP_FORMS = {
+    "room": (RoomForm, lambda clinic, data, by: clinic_room_add(clinic=clinic, by=by, **data)),
+    "professional": (
+        ProfessionalForm,
+        lambda clinic, data, by: clinic_professional_add(
+            clinic=clinic,
+            by=by,
+            name=data["name"],
+            discipline=data["discipline"],
+            rooms=list(data["rooms"]),
+        ),
+    ),
+    "invite": (
+        InviteForm,
+        lambda clinic, data, by: clinic_invite(
+            clinic=clinic,
+            by=by,
+            patient=data["patient"],
+            step_free=data["step_free"],
+            max_hours_a_day=data["max_hours_a_day"],
+            family=data["family"],
+            round_table_minutes=data["round_table_minutes"],
+            round_table_team=list(data["round_table_team"]),
+        ),
+    ),
+    "appointment": (
+        AppointmentForm,
+        lambda clinic, data, by: appointment_require(
+            by=by,
+            invitation=data["invitation"],
+            label=data["label"],
+            minutes=data["minutes"],
+            professionals=list(data["professionals"]),
+            room_kind=data["room_kind"],
+            fasting=data["fasting"],
+            rest_after_minutes=data["rest_after_minutes"],
+            after=data["after"],
+            gap_minutes=data["gap_minutes"],
+        ),
+    ),
+}
+
+
+def _setup_form(name: str, clinic, request, data=None):
+    form_class = SETUP_FORMS[name][0]
+    kwargs: dict = {"prefix": name}
+    if name in ("professional", "appointment"):
+        kwargs["clinic"] = clinic
+    if name == "invite":
+        kwargs["clinic"] = clinic
+        kwargs["patients"] = care_patients_for_user(user=request.user).filter(site=clinic.site_id)
+    return form_class(data, **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def clinic_setup(request, clinic_id: int):
+    """Rooms, professionals, invited patients and what each needs; then plan."""
+    need = Perm.CARE_MANAGE if request.method == "POST" else Perm.CARE_VIEW
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=need)
+    forms_ = {name: _setup_form(name, found, request) for name in SETUP_FORMS}
+    status = 200
+    if request.method == "POST":
+        name = request.POST.get("form", "")
+        if name not in SETUP_FORMS:
+            raise Http404
+        form = forms_[name] = _setup_form(name, found, request, request.POST)
+        if form.is_valid():
+            try:
+                SETUP_FORMS[name][1](found, form.cleaned_data, request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("Saved. Plan the clinic again when the set-up is complete.")
+                )
+                return redirect("care:clinic_setup", found.pk)
+        status = 400
+    return render(
+        request,
+        "care/clinic_setup.html",
+        {"clinic": found, "forms": forms_, **clinic_overview(clinic=found)},
+        status=status,
     )
 
 
@@ -172,13 +522,15 @@ def _patient_page(request, patient, *, forms_: dict | None = None, status: int =
             "patient": patient,
             "team": team,
             "goals": [
-                (goal, TaskForm(team=team, prefix=f"task-{goal.pk}")) for goal in goals_for(patient=patient)
+                (goal, TaskForm(team=team, prefix=f"task-{goal.pk}"))
+                for goal in goals_for(patient=patient)
             ],
             "notes": notes_for_user(user=request.user, patient=patient)[:50],
             "clinical": clinical,
             "timeline": timeline_for(patient=patient),
             "can_manage": can_manage,
-            "member_form": forms_.get("member") or TeamMemberForm(prefix="member"),
+            "member_form": forms_.get("member")
+            or TeamMemberForm(staff=care_staff_for_user(user=request.user), prefix="member"),
             "goal_form": forms_.get("goal") or GoalForm(team=team, prefix="goal"),
             "note_form": forms_.get("note") or NoteForm(clinical=clinical, prefix="note"),
             "letter_form": forms_.get("letter") or LetterForm(prefix="letter"),
@@ -187,7 +539,8 @@ def _patient_page(request, patient, *, forms_: dict | None = None, status: int =
                 {
                     **stage,
                     "items": [
-                        {**item, "entry": transition_state.get(item["key"])} for item in stage["items"]
+                        {**item, "entry": transition_state.get(item["key"])}
+                        for item in stage["items"]
                     ],
                 }
                 for stage in transition_milestones(language=language)
@@ -220,10 +573,16 @@ def _managed(request, patient_id: int):
 @staff_required
 def team_member_add_view(request, patient_id: int):
     found = _managed(request, patient_id)
-    form = TeamMemberForm(request.POST, prefix="member")
-    if not form.is_valid():
+    form = TeamMemberForm(
+        request.POST, staff=care_staff_for_user(user=request.user), prefix="member"
+    )
+    if form.is_valid():
+        try:
+            team_member_add(patient=found, by=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
         return _patient_page(request, found, forms_={"member": form}, status=400)
-    team_member_add(patient=found, by=request.user, request=request, **form.cleaned_data)
     messages.success(request, _("Added to the care team."))
     return redirect("care:patient", found.pk)
 
@@ -281,7 +640,11 @@ def checklist_set_view(request, patient_id: int):
     kind = request.POST.get("kind", "")
     status = request.POST.get("status", "")
     key = request.POST.get("key", "")[:80]
-    if kind not in ChecklistEntry.Kind.values or status not in ChecklistEntry.Status.values or not key:
+    if (
+        kind not in ChecklistEntry.Kind.values
+        or status not in ChecklistEntry.Status.values
+        or not key
+    ):
         messages.error(request, _("That checklist change was not understood."))
     else:
         checklist_set(
@@ -343,17 +706,32 @@ def clinic(request, clinic_id: int):
 @staff_required
 def clinic_plan_view(request, clinic_id: int):
     found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    clinic_plan_request(clinic=found, by=request.user, request=request)
+    messages.info(
+        request,
+        _("Planning has started. It takes up to ten seconds; reload this page to see the result."),
+    )
+    return redirect("care:clinic", found.pk)
+
+
+@require_POST
+@staff_required
+def clinic_send_view(request, clinic_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
     try:
-        found = clinic_plan(
-            clinic=found, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
-        )
+        told = clinic_itineraries_send(clinic=found, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if found.has_timetable:
-            messages.success(request, _("The clinic is planned. Every family has an itinerary."))
-        else:
-            messages.error(request, _("No timetable could be made. The reasons are listed below."))
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s family was sent their itinerary.",
+                "%(n)s families were sent their itinerary.",
+                told,
+            )
+            % {"n": told},
+        )
     return redirect("care:clinic", found.pk)
 
 
@@ -366,9 +744,28 @@ def appointment_cancel_view(request, appointment_id: int):
     )
     messages.success(
         request,
-        _("The appointment is cancelled and the clinic re-planned; people whose times changed were told."),
+        _(
+            "The appointment is cancelled and the clinic re-planned; people whose times changed were told."
+        ),
     )
     return redirect("care:clinic", appointment.invitation.clinic_id)
+
+
+@require_POST
+@staff_required
+def invitation_cancel_view(request, invitation_id: int):
+    invitation = invitation_get_for_user(
+        user=request.user, id=invitation_id, need=Perm.CARE_MANAGE, request=request
+    )
+    clinic_get_for_user(user=request.user, id=invitation.clinic_id, need=Perm.CARE_MANAGE)
+    clinic_replan_after_invitation_cancelled(
+        invitation=invitation, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
+    )
+    messages.success(
+        request,
+        _("The family is taken off the clinic and the others' itineraries kept where possible."),
+    )
+    return redirect("care:clinic", invitation.clinic_id)
 
 
 @require_POST
@@ -448,7 +845,11 @@ def professional_sheet(request, clinic_id: int, professional_id: int):
     return render(
         request,
         "care/day_sheet.html",
-        {"clinic": found, "owner": pro, "days": day_sheets(clinic=found, professional=pro)},
+        {
+            "clinic": found,
+            "owner": pro,
+            "days": day_sheets(clinic=found, user=request.user, professional=pro, request=request),
+        },
     )
 
 
@@ -460,7 +861,12 @@ def room_sheet(request, clinic_id: int, room_id: int):
     return render(
         request,
         "care/day_sheet.html",
-        {"clinic": found, "owner": room, "is_room": True, "days": day_sheets(clinic=found, room=room)},
+        {
+            "clinic": found,
+            "owner": room,
+            "is_room": True,
+            "days": day_sheets(clinic=found, user=request.user, room=room, request=request),
+        },
     )
 
 
@@ -473,15 +879,57 @@ def travel(request, invitation_id: int):
     )
     plan = travel_for(invitation=invitation)
     initial = (
-        {"stay": plan.stay, "stay_name": plan.stay_name, "nights": plan.nights, "assistance": plan.assistance}
+        {
+            "stay": plan.stay,
+            "stay_name": plan.stay_name,
+            "nights": plan.nights,
+            "assistance": plan.assistance,
+        }
         if plan
         else {"stay": TravelPlan.Stay.NONE, "nights": 0}
     )
-    form = TravelForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        travel_plan_set(invitation=invitation, by=request.user, request=request, **form.cleaned_data)
+    which = request.POST.get("form", "plan") if request.method == "POST" else ""
+    form = TravelForm(request.POST if which == "plan" else None, initial=initial, prefix="plan")
+    leg_form = TravelLegForm(request.POST if which == "leg" else None, prefix="leg")
+    cost_form = TravelCostForm(request.POST if which == "cost" else None, prefix="cost")
+    if which == "plan" and form.is_valid():
+        travel_plan_set(
+            invitation=invitation, by=request.user, request=request, **form.cleaned_data
+        )
         messages.success(request, _("Travel and stay saved."))
         return redirect("care:travel", invitation.pk)
+    if which == "cost_status" and plan is not None:
+        cost = plan.costs.filter(pk=request.POST.get("cost")).first()
+        if cost is None:
+            raise Http404
+        try:
+            travel_cost_status_set(
+                cost=cost, status=request.POST.get("status", ""), by=request.user, request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("care:travel", invitation.pk)
+    if which in ("leg", "cost"):
+        if plan is None:
+            plan = travel_plan_set(
+                invitation=invitation, by=request.user, stay=TravelPlan.Stay.NONE
+            )
+        chosen = leg_form if which == "leg" else cost_form
+        if chosen.is_valid():
+            try:
+                if which == "leg":
+                    travel_leg_add(
+                        plan=plan, by=request.user, request=request, **chosen.cleaned_data
+                    )
+                else:
+                    travel_cost_add(
+                        plan=plan, by=request.user, request=request, **chosen.cleaned_data
+                    )
+            except ValidationError as exc:
+                chosen.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("care:travel", invitation.pk)
     state = checklist_state(patient=invitation.patient, kind=ChecklistEntry.Kind.TRAVEL)
     return render(
         request,
@@ -490,11 +938,14 @@ def travel(request, invitation_id: int):
             "invitation": invitation,
             "plan": plan,
             "form": form,
+            "leg_form": leg_form,
+            "cost_form": cost_form,
             "checklist": [
                 {**item, "entry": state.get(item["key"])}
                 for item in travel_checklist(language=translation.get_language())
             ],
             "statuses": ChecklistEntry.Status.choices,
+            "cost_statuses": TravelCost.Status.choices,
             "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
         },
         status=400 if request.method == "POST" else 200,

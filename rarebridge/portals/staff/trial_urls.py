@@ -22,5 +22,6 @@ urlpatterns = [
     ),
     path("<slug:slug>/refer/", trial_views.refer, name="refer"),
     path("<slug:slug>/screening/", trial_views.screening, name="screening"),
+    path("<slug:slug>/allocation-table/", trial_views.allocation_table, name="allocation_table"),
     path("<slug:slug>/export/responses.json", trial_views.export_fhir, name="export_fhir"),
 ]

@@ -7,13 +7,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.engines.allocation import AllocationError, AllocationTableError
 from rarebridge.portals.decorators import staff_required
 from rarebridge.trials.content import EXCLUSION, questionnaire
 from rarebridge.trials.fhir import responses_bundle
@@ -22,6 +25,7 @@ from rarebridge.trials.selectors import (
     completeness,
     consort_numbers,
     current_consent,
+    overdue_assessments,
     participant_get_for_user,
     participants_for_user,
     recruitment_by_site,
@@ -34,6 +38,7 @@ from rarebridge.trials.selectors import (
 from rarebridge.trials.services import (
     Contact,
     RandomisationRefused,
+    allocation_table_load,
     consent_countersign,
     participant_randomise,
     participant_withdraw,
@@ -69,6 +74,7 @@ def dashboard(request, slug: str):
             "slots": slot_usage(user=request.user, study=study) if manager else None,
             "manager": manager,
             "can_screen": user_has_perm(request.user, Perm.PARTICIPANT_SCREEN),
+            "overdue": overdue_assessments(user=request.user, study=study)[:200],
         },
     )
 
@@ -77,19 +83,28 @@ def dashboard(request, slug: str):
 @staff_required
 def participants(request, slug: str):
     study = study_get_for_user(user=request.user, slug=slug)
-    rows = participants_for_user(user=request.user, study=study).order_by("status", "-created_at")
+    everyone = participants_for_user(user=request.user, study=study)
+    counts = dict(
+        everyone.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    rows = everyone.order_by("status", "-created_at")
     status = request.GET.get("status", "")
     if status in Participant.Status.values:
         rows = rows.filter(status=status)
+    rows = list(rows[:500])
+    if rows:
+        audit_log(
+            action="trials.participant.listed",
+            actor=request.user,
+            obj=study,
+            payload={"ids": [p.pk for p in rows], "status": status},
+            request=request,
+        )
+    statuses = [(value, label, counts.get(value, 0)) for value, label in Participant.Status.choices]
     return render(
         request,
         "trials/staff_participants.html",
-        {
-            "study": study,
-            "rows": rows[:500],
-            "status": status,
-            "statuses": Participant.Status.choices,
-        },
+        {"study": study, "rows": rows, "status": status, "statuses": statuses},
     )
 
 
@@ -296,6 +311,36 @@ def screening(request, slug: str):
         request,
         "trials/staff_screening.html",
         {"study": study, "records": screening_log(user=request.user, study=study)[:500]},
+    )
+
+
+class AllocationTableForm(forms.Form):
+    table = forms.FileField(label=gettext_lazy("Allocation table (CSV, REDCap layout)"))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def allocation_table(request, slug: str):
+    """The statistician's table, uploaded by the trial manager; taken whole or not at all."""
+    study = study_get_for_user(user=request.user, slug=slug, need=Perm.STUDY_MANAGE)
+    form = AllocationTableForm(request.POST or None, request.FILES or None)
+    problems: list = []
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["table"].read().decode("utf-8", errors="replace")
+        try:
+            count = allocation_table_load(study=study, text=text, by=request.user)
+        except AllocationTableError as error:
+            problems = list(error.problems)
+        except (AllocationError, ValidationError) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(count)d slots imported.") % {"count": count})
+            return redirect("trials_staff:dashboard", slug=slug)
+    return render(
+        request,
+        "trials/staff_allocation_table.html",
+        {"study": study, "form": form, "problems": problems},
+        status=422 if problems or form.errors else 200,
     )
 
 

@@ -39,6 +39,7 @@ from rarebridge.demo.world import (
     SITES,
     emergency_resource,
 )
+from rarebridge.directory.services import directory_demo_load
 from rarebridge.network.models import Site
 from rarebridge.network.services import (
     country_upsert,
@@ -49,6 +50,7 @@ from rarebridge.network.services import (
 from rarebridge.notify.templates_store import load_message_templates
 from rarebridge.programs.models import Enrolment, Guideline
 from rarebridge.programs.services import enrolment_start, program_version_load
+from rarebridge.trials.demo import trials_demo_load
 
 DEMO_PASSWORD = "rarebridge-demo"  # noqa: S105 - published demo credential, refused in production
 DOMAIN = "rarebridge.test"
@@ -110,6 +112,8 @@ class Command(BaseCommand):
         self._program()
         self._counselling()
         care_demo_load()  # a two-day one-stop clinic at Hamburg, planned by the solver
+        trials_demo_load()  # qrare-demo: participants at every stage at the five sites
+        directory_demo_load()  # conditions, the directory, and demo patients in the peer finder
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
 
     def _world(self, rng: random.Random) -> None:

@@ -1,7 +1,8 @@
 // Study pages. (1) On the eligibility checklist, ticking "thoughts of ending my life" shows the
 // crisis resources of the chosen site's country at once, before anything is sent.
 // (2) On a questionnaire, each answer is saved a moment after it is chosen, with the same
-// revision check as exercises: a save based on an older revision is refused (409).
+// revision check as exercises: a save based on an older revision is refused (409). A risk
+// answer (PHQ-9 item 9 above 0) shows the country's crisis resources at once.
 (function () {
   "use strict";
   var join = document.querySelector("form.join-form");
@@ -43,7 +44,17 @@
       })
       .catch(function () { say("failed"); });
   }
+  var crisis = form.querySelector("#crisis-now");
+  function showCrisis(focus) {
+    if (!crisis) { return; }
+    var chosen = form.querySelector("input[name='" + crisis.dataset.riskItem + "']:checked");
+    var risky = Boolean(chosen) && Number(chosen.value) > 0;
+    if (risky && crisis.hidden && focus) { setTimeout(function () { crisis.focus(); }, 0); }
+    crisis.hidden = !risky;
+  }
+  showCrisis(false);
   form.addEventListener("change", function () {
+    showCrisis(true);
     clearTimeout(timer);
     timer = setTimeout(save, 400);
   });

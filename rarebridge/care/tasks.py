@@ -1,0 +1,15 @@
+"""Background tasks of care. Each re-reads the state when it runs and is idempotent."""
+
+from __future__ import annotations
+
+from django_scopes import scopes_disabled
+from django_tasks import task
+
+from rarebridge.care.services import clinic_plan_run
+
+
+@task()
+def plan_clinic(clinic_id: int, since: str, by_id: int | None = None) -> str:
+    # A task has no request and no person's scope; it touches only the clinic it was given.
+    with scopes_disabled():
+        return clinic_plan_run(clinic_id=clinic_id, since=since, by_id=by_id)

@@ -1,0 +1,456 @@
+"""The peer finder for patients, mounted at /me/peers/: my condition, joining and leaving,
+how many peers there are (never who), contact requests with double opt-in, messages inside
+RareBridge, blocking and reporting; and, from week 6, the organisations and groups that fit.
+
+Thin: a selector reads what belongs to the signed-in patient, one service writes.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rarebridge.directory.models import ContactRequest, PeerProfile, PeerReport
+from rarebridge.directory.selectors import (
+    closing_resources_for,
+    condition_get,
+    condition_search,
+    contact_get_for,
+    contacts_for,
+    patient_condition_get,
+    patient_conditions_for,
+    peer_counts_for,
+    peer_profile_for,
+)
+from rarebridge.directory.services import (
+    ALIAS_MAX,
+    MESSAGE_MAX,
+    NOTE_MAX,
+    PeerUnavailable,
+    contact_message_send,
+    contact_request_cancel,
+    contact_request_respond,
+    contact_request_send,
+    contact_share_set,
+    finder_join,
+    finder_withdraw,
+    patient_condition_remove,
+    patient_condition_set,
+    peer_block,
+    peer_report,
+)
+from rarebridge.portals.decorators import role_required
+
+
+class JoinForm(forms.Form):
+    condition = forms.TypedChoiceField(
+        label=gettext_lazy("Find me as someone with"), coerce=int, widget=forms.RadioSelect
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Who may find me"),
+        choices=PeerProfile.Scope.choices,
+        widget=forms.RadioSelect,
+        initial=PeerProfile.Scope.CONDITION,
+    )
+    languages = forms.MultipleChoiceField(
+        label=gettext_lazy("Languages I can write in"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    alias = forms.CharField(
+        label=gettext_lazy("Name shown to peers"),
+        max_length=ALIAS_MAX,
+        help_text=gettext_lazy(
+            "Shown only to people you have both agreed to be in touch with. It does not need to be your real name."
+        ),
+    )
+    consent = forms.BooleanField(
+        label=gettext_lazy("I have read what is shared and agree to be findable by peers.")
+    )
+
+    def __init__(self, *args, conditions, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = get_language()
+        self.fields["condition"].choices = [(c.pk, c.name_in(language)) for c in conditions]
+        self.conditions = {c.pk: c for c in conditions}
+
+
+class RequestForm(forms.Form):
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Who would you like to meet?"),
+        choices=[
+            (PeerProfile.Scope.CONDITION, gettext_lazy("Someone with exactly my condition")),
+            (
+                PeerProfile.Scope.GROUP,
+                gettext_lazy("Someone with my condition or a related one in the same group"),
+            ),
+        ],
+        widget=forms.RadioSelect,
+        initial=PeerProfile.Scope.CONDITION,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("A few words about yourself (optional)"),
+        max_length=NOTE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            "The other person reads this before deciding. Please leave out your name, e-mail address, phone number and links."
+        ),
+    )
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Your message"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=gettext_lazy("What happened?"),
+        choices=PeerReport.Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    details = forms.CharField(
+        label=gettext_lazy("Anything the moderators should know (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_GET
+@role_required("patient")
+def home(request):
+    profile = peer_profile_for(user=request.user)
+    return render(
+        request,
+        "patient/peers/home.html",
+        {
+            "profile": profile,
+            "conditions": patient_conditions_for(user=request.user),
+            "counts": peer_counts_for(user=request.user),
+            "contacts": contacts_for(user=request.user),
+            "closing": closing_resources_for(user=request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def conditions(request):
+    """Find my condition in the catalogue (any language, typos welcome) and add it."""
+    if request.method == "POST":
+        try:
+            condition = condition_get(orphacode=int(request.POST.get("condition", "0")))
+        except (ValueError, Http404):
+            condition = None
+        if condition is None:
+            messages.error(request, _("Please choose a condition from the list."))
+            return redirect("peers:conditions")
+        patient_condition_set(
+            patient=request.user.patient_profile,
+            condition=condition,
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, _("Your condition is saved."))
+        return redirect("peers:home")
+    q = request.GET.get("q", "").strip()[:200]
+    matches = condition_search(query=q, language=get_language()) if q else []
+    return render(
+        request,
+        "patient/peers/conditions.html",
+        {"q": q, "matches": matches, "current": patient_conditions_for(user=request.user)},
+    )
+
+
+@require_POST
+@role_required("patient")
+def condition_remove(request, pk: int):
+    link = patient_condition_get(user=request.user, id=pk)
+    try:
+        patient_condition_remove(link=link, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The condition was removed."))
+    return redirect("peers:conditions")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def join(request):
+    links = patient_conditions_for(user=request.user)
+    if not links:
+        messages.info(request, _("First tell us which condition you live with."))
+        return redirect("peers:conditions")
+    profile = peer_profile_for(user=request.user)
+    initial = {
+        "languages": [request.user.language],
+        "alias": request.user.display_name,
+        "condition": links[0].condition_id,
+    }
+    if profile is not None:
+        initial.update(
+            condition=profile.condition_id,
+            scope=profile.scope,
+            alias=profile.alias,
+            languages=profile.language_codes or [request.user.language],
+        )
+    form = JoinForm(
+        request.POST or None, initial=initial, conditions=[link.condition for link in links]
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            finder_join(
+                patient=request.user.patient_profile,
+                condition=form.conditions[data["condition"]],
+                languages=data["languages"],
+                alias=data["alias"],
+                scope=data["scope"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("You are now findable in the peer finder."))
+            return redirect("peers:home")
+    return render(
+        request,
+        "patient/peers/join.html",
+        {"form": form, "profile": profile},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required("patient")
+def leave(request):
+    profile = peer_profile_for(user=request.user)
+    if profile is not None:
+        finder_withdraw(profile=profile, by=request.user, request=request)
+    messages.success(
+        request,
+        _(
+            "You have left the peer finder. Nobody can find you any more, and your open requests are closed."
+        ),
+    )
+    return redirect("peers:home")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def ask(request):
+    profile = peer_profile_for(user=request.user)
+    if profile is None or not profile.is_active:
+        messages.info(request, _("Join the peer finder first: then others can say yes to you too."))
+        return redirect("peers:join")
+    form = RequestForm(request.POST or None, initial={"scope": profile.scope})
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = contact_request_send(
+                requester=profile,
+                scope=form.cleaned_data["scope"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if contact.status == ContactRequest.Status.PENDING:
+                messages.success(
+                    request,
+                    _(
+                        "We have found someone and asked them. You will hear from us when they answer."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Nobody is free right now. Your request waits, and we will ask the next person who fits."
+                    ),
+                )
+            return redirect("peers:contact", pk=contact.pk)
+    return render(
+        request,
+        "patient/peers/ask.html",
+        {"form": form, "profile": profile},
+        status=422 if form.errors else 200,
+    )
+
+
+def _contact_page(request, view, *, message_form=None, status=200):
+    return render(
+        request,
+        "patient/peers/contact.html",
+        {
+            "view": view,
+            "contact": view.contact,
+            "message_form": message_form or MessageForm(),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@role_required("patient")
+def contact(request, pk: int):
+    return _contact_page(request, contact_get_for(user=request.user, id=pk))
+
+
+@require_POST
+@role_required("patient")
+def respond(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        contact_request_respond(
+            contact=view.contact, accept=accept, by=request.user, request=request
+        )
+    except PeerUnavailable as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        if accept:
+            messages.success(request, _("You are connected. You can now write to each other here."))
+        else:
+            messages.success(request, _("You declined. Nothing about you was shared."))
+    return redirect("peers:contact", pk=pk)
+
+
+@require_POST
+@role_required("patient")
+def cancel(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    try:
+        contact_request_cancel(contact=view.contact, by=request.user, request=request)
+    except PeerUnavailable as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your request is cancelled."))
+    return redirect("peers:home")
+
+
+@require_POST
+@role_required("patient")
+def message(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            contact_message_send(
+                contact=view.contact,
+                body=form.cleaned_data["body"],
+                by=request.user,
+                request=request,
+            )
+        except PeerUnavailable as exc:
+            messages.info(request, " ".join(exc.messages))
+            return redirect("peers:contact", pk=pk)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("peers:contact", pk=pk)
+    return _contact_page(
+        request, contact_get_for(user=request.user, id=pk), message_form=form, status=422
+    )
+
+
+@require_POST
+@role_required("patient")
+def share(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    try:
+        contact_share_set(
+            contact=view.contact,
+            email=request.POST.get("share_email") == "on",
+            phone=request.POST.get("share_phone") == "on",
+            by=request.user,
+            request=request,
+        )
+    except PeerUnavailable as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your choice is saved."))
+    return redirect("peers:contact", pk=pk)
+
+
+@require_POST
+@role_required("patient")
+def block(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    try:
+        peer_block(contact=view.contact, by=request.user, request=request)
+    except PeerUnavailable as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "You have blocked this person. They cannot write to you, and you will not be matched again."
+            ),
+        )
+    return redirect("peers:contact", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("patient")
+def report(request, pk: int):
+    view = contact_get_for(user=request.user, id=pk)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            peer_report(
+                contact=view.contact,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Thank you. Your report has reached the moderators, and you will hear from them."
+                ),
+            )
+            return redirect("peers:contact", pk=pk)
+    return render(
+        request,
+        "patient/peers/report.html",
+        {"form": form, "view": view},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@role_required("patient")
+def organisations(request):
+    return render(
+        request,
+        "patient/peers/organisations.html",
+        {"closing": closing_resources_for(user=request.user)},
+    )
