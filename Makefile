@@ -59,7 +59,7 @@ check-deploy: $(VENV)/.synced
 
 ## messages: refresh the translation catalogues after changing strings (needs gettext)
 messages: $(VENV)/.synced
-	$(BIN)/python manage.py makemessages -l de -l pl -l nl -l hu -l fr --no-obsolete --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l de -l pl -l nl -l hu -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=content
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

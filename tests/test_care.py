@@ -6,7 +6,12 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from rarebridge.care.models import CareNote, ChecklistEntry, TeamRole
-from rarebridge.care.selectors import can_read_clinical_notes, notes_for_user, timeline_for
+from rarebridge.care.selectors import (
+    can_read_clinical_notes,
+    explanations_for,
+    notes_for_user,
+    timeline_for,
+)
 from rarebridge.care.services import (
     clinic_plan,
     goal_add,
@@ -187,23 +192,32 @@ def planned(cast):
     return small
 
 
-def test_it_plans_from_the_clinic_page(cast, as_user):
+def test_it_plans_from_the_clinic_page_in_the_background(
+    cast, as_user, django_capture_on_commit_callbacks
+):
     small = small_clinic(cast)
     client = as_user(cast.care_coordinator)
 
-    response = client.post(reverse("care:clinic_plan", args=[small.clinic.pk]))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post(reverse("care:clinic_plan", args=[small.clinic.pk]))
 
     assert response.status_code == 302
+    assert len(queued) == 1
     page = client.get(reverse("care:clinic", args=[small.clinic.pk])).content.decode()
     assert "Planned, proven best" in page
+    assert "Planning since" not in page
+    assert AuditEntry.objects.filter(action="care.clinic.plan_requested").exists()
 
 
-def test_it_shows_the_explanation_on_the_clinic_page(cast, as_user):
+def test_it_shows_the_explanation_on_the_clinic_page(
+    cast, as_user, django_capture_on_commit_callbacks
+):
     small = small_clinic(cast)
     small.tech.shifts.create(day=small.day, starts="12:45", ends="13:00")
     client = as_user(cast.care_coordinator)
 
-    client.post(reverse("care:clinic_plan", args=[small.clinic.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("care:clinic_plan", args=[small.clinic.pk]))
 
     page = client.get(reverse("care:clinic", args=[small.clinic.pk])).content.decode()
     assert "Why no timetable is possible" in page
@@ -420,7 +434,9 @@ def test_it_shows_the_clinic_page_in_the_same_number_of_queries_for_more_familie
     assert len(five) == len(two)
 
 
-def test_it_sets_up_a_clinic_through_the_pages_and_plans_it(cast, as_user):
+def test_it_sets_up_a_clinic_through_the_pages_and_plans_it(
+    cast, as_user, django_capture_on_commit_callbacks
+):
     from rarebridge.care.models import Clinic
 
     client = as_user(cast.care_coordinator)
@@ -452,9 +468,12 @@ def test_it_sets_up_a_clinic_through_the_pages_and_plans_it(cast, as_user):
             "professional-name": "Dr Eye",
             "professional-discipline": "Eyes",
             "professional-rooms": [room.pk],
+            "professional-present_from": "09:00",
+            "professional-present_until": "11:00",
         },
     )
     pro = clinic.professionals.get()
+    assert [(x.starts.hour, x.ends.hour) for x in pro.shifts.all()] == [(9, 11)]
     client.post(
         setup,
         {"form": "invite", "invite-patient": cast.patient.pk, "invite-round_table_minutes": 0},
@@ -475,7 +494,8 @@ def test_it_sets_up_a_clinic_through_the_pages_and_plans_it(cast, as_user):
     assert response.status_code == 302
     assert client.get(setup).status_code == 200
 
-    client.post(reverse("care:clinic_plan", args=[clinic.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("care:clinic_plan", args=[clinic.pk]))
 
     clinic.refresh_from_db()
     assert clinic.status == "optimal"
@@ -537,3 +557,21 @@ def test_it_sends_each_family_their_itinerary_once(
     assert "Itinerary for Alström clinic, December sent to the family." in [
         line.text for line in timeline_for(patient=cast.patient)
     ]
+
+
+def test_it_reports_an_incomplete_set_up_and_skips_a_superseded_request(cast):
+    from rarebridge.care.services import clinic_create, clinic_plan_run
+
+    clinic = clinic_create(site=cast.site, name="Empty", by=cast.care_coordinator)
+    clinic.planning_since = clinic.created_at
+    clinic.save()
+
+    assert (
+        clinic_plan_run(clinic_id=clinic.pk, since="2000-01-01T00:00:00+00:00", by_id=None)
+        == "superseded"
+    )
+    clinic_plan_run(clinic_id=clinic.pk, since=clinic.planning_since.isoformat(), by_id=None)
+
+    clinic.refresh_from_db()
+    assert clinic.planning_since is None
+    assert [r["title"] for r in explanations_for(clinic=clinic)] == ["The set-up is incomplete"]

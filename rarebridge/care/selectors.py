@@ -364,6 +364,7 @@ def travel_for(*, invitation: ClinicInvitation) -> TravelPlan | None:
 # --- explanations -------------------------------------------------------------------------
 
 RULE_TITLES = {
+    "setup": gettext_lazy("The set-up is incomplete"),
     "opening_hours": gettext_lazy("Opening hours and breaks"),
     "capacity": gettext_lazy("One place at a time"),
     "professional_hours": gettext_lazy("Professionals' hours"),

@@ -557,7 +557,15 @@ def clinic_plan_run(*, clinic_id: int, since: str, by_id: int | None) -> str:
     if clinic.planning_since.isoformat() != since:
         return "superseded"
     by = User.objects.filter(pk=by_id).first() if by_id else None
-    clinic_plan(clinic=clinic, by=by)
+    try:
+        clinic_plan(clinic=clinic, by=by)
+    except ValidationError as exc:
+        # Malformed rather than impossible (no days, say): shown like the solver's reasons.
+        clinic.status = Clinic.Status.DRAFT
+        clinic.explanations = [
+            {"rule": "setup", "people": [], "params": {}, "message": " ".join(exc.messages)}
+        ]
+        clinic.save(update_fields=["status", "explanations", "updated_at"])
     Clinic.objects.filter(pk=clinic_id, planning_since=clinic.planning_since).update(
         planning_since=None
     )

@@ -85,7 +85,7 @@ SITES = [
 _EMERGENCY_TEXT = {
     "en": "Police, ambulance and fire brigade. Call if anyone is in immediate danger.",
     "de": "Polizei, Rettungsdienst und Feuerwehr. Rufen Sie an, wenn jemand in unmittelbarer Gefahr ist.",
-    "pl": "Policja, pogotowie i straż pożarna. Zadzwoń, jeśli ktoś jest w bezpośrednim niebezpieczeństwie.",
+    "pl": "Policja, pogotowie i straż pożarna. Prosimy dzwonić, jeśli ktoś jest w bezpośrednim niebezpieczeństwie.",
     "nl": "Politie, ambulance en brandweer. Bel als iemand in direct gevaar is.",
     "hu": "Rendőrség, mentők és tűzoltóság. Hívja, ha valaki közvetlen veszélyben van.",
     "fr": "Police, ambulance et pompiers. Appelez si quelqu'un est en danger immédiat.",

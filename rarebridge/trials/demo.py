@@ -141,7 +141,9 @@ def _site(study: Study, site, password_hash: str) -> None:
             answers={"diagnosis": DIAGNOSES[n % 3], "adult": True, "wants_support": True},
             contact=Contact(
                 full_name=name,
-                email=f"study{n:02d}.{key}@{DEMO_DOMAIN}",
+                # patient91-96: beyond the demo's 40 patients a site, whose program seeding
+                # reads the number from the address and leaves numbers above 30 alone.
+                email=f"patient{90 + n:02d}.{key}@{DEMO_DOMAIN}",
                 language=LANGUAGE.get(key, "en"),
                 time_zone=site.time_zone,
             ),

@@ -265,9 +265,44 @@ class ProfessionalForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    present_from = forms.TimeField(
+        label=gettext_lazy("Present from (empty: all opening hours)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    present_until = forms.TimeField(
+        label=gettext_lazy("Present until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    days: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("On these days (none: every day)"),
+        queryset=ClinicDay.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rooms"].queryset = clinic.rooms.all()  # type: ignore[attr-defined]
+        self.fields["days"].queryset = clinic.days.all()  # type: ignore[attr-defined]
+
+    def clean(self):
+        data = super().clean() or {}
+        start, end = data.get("present_from"), data.get("present_until")
+        if bool(start) != bool(end) or (start and end and start >= end):
+            raise forms.ValidationError(_("Give both times, the first before the second."))
+        return data
+
+
+def _shifts(clinic, data) -> list:
+    """The professional's hours: the same times on each chosen day (all days by default)."""
+    if not data["present_from"]:
+        if data["days"]:
+            return [(d, d.opens, d.closes) for d in data["days"]]
+        return []
+    days = list(data["days"]) or list(clinic.days.all())
+    return [(d, data["present_from"], data["present_until"]) for d in days]
 
 
 class InviteForm(forms.Form):
@@ -306,8 +341,18 @@ class InviteForm(forms.Form):
         self.fields["round_table_team"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
 
 
+class InvitationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.patient.user.full_name
+
+
+class AppointmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.invitation.patient.code}: {obj.label}"
+
+
 class AppointmentForm(forms.Form):
-    invitation: forms.ModelChoiceField = forms.ModelChoiceField(
+    invitation: forms.ModelChoiceField = InvitationChoiceField(
         label=gettext_lazy("For"), queryset=ClinicInvitation.objects.none()
     )
     label = forms.CharField(label=gettext_lazy("Consultation or test"), max_length=120)
@@ -324,7 +369,7 @@ class AppointmentForm(forms.Form):
     rest_after_minutes = forms.IntegerField(
         label=gettext_lazy("Rest afterwards, minutes"), min_value=0, max_value=120, initial=0
     )
-    after: forms.ModelChoiceField = forms.ModelChoiceField(
+    after: forms.ModelChoiceField = AppointmentChoiceField(
         label=gettext_lazy("Only after (the same patient's)"),
         queryset=RequiredAppointment.objects.none(),
         required=False,
@@ -343,10 +388,6 @@ class AppointmentForm(forms.Form):
         self.fields["after"].queryset = RequiredAppointment.objects.filter(  # type: ignore[attr-defined]
             invitation__clinic=clinic
         ).select_related("invitation__patient")
-        self.fields["invitation"].label_from_instance = lambda i: str(i.patient.user.full_name)  # type: ignore[attr-defined]
-        self.fields["after"].label_from_instance = lambda a: (
-            f"{a.invitation.patient.code}: {a.label}"
-        )  # type: ignore[attr-defined]
 
 
 # --- overview and the patient's care page --------------------------------------------------
@@ -431,6 +472,7 @@ SETUP_FORMS = {
             name=data["name"],
             discipline=data["discipline"],
             rooms=list(data["rooms"]),
+            shifts=_shifts(clinic, data),
         ),
     ),
     "invite": (

@@ -53,7 +53,16 @@
     crisis.hidden = !risky;
   }
   showCrisis(false);
+  var progress = document.getElementById("progress");
+  function countAnswered() {
+    if (!progress) { return; }
+    var names = {};
+    form.querySelectorAll("input[type=radio]:checked").forEach(function (el) { names[el.name] = true; });
+    progress.value = Object.keys(names).length;
+    progress.textContent = progress.value + " / " + progress.max;
+  }
   form.addEventListener("change", function () {
+    countAnswered();
     showCrisis(true);
     clearTimeout(timer);
     timer = setTimeout(save, 400);
