@@ -1,4 +1,3 @@
-
 import pytest
 from django.contrib.auth.hashers import make_password
 

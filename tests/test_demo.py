@@ -5,7 +5,6 @@ from rarebridge.core.permissions import STAFF_ROLES
 from rarebridge.demo.management.commands.seed_demo import PATIENTS_PER_SITE
 from rarebridge.network.models import CrisisResource, Site
 
-
 # The demo world's own patients; the study and clinic demos add a few more (patient91… and on).
 DEMO_WORLD_PATIENT = r"^patient([0-3][0-9]|40)\."
 
@@ -35,7 +34,10 @@ def test_it_builds_the_demo_world_and_running_it_again_changes_nothing(db):
         ("Warsaw", "Europe/Warsaw"),
     ]
     # The demo world's own patients (the study and clinic demos add a few more of their own).
-    assert PatientProfile.objects.filter(user__email__regex=DEMO_WORLD_PATIENT).count() == 5 * PATIENTS_PER_SITE
+    assert (
+        PatientProfile.objects.filter(user__email__regex=DEMO_WORLD_PATIENT).count()
+        == 5 * PATIENTS_PER_SITE
+    )
     for site in Site.objects.all():
         roles = sorted(
             RoleAssignment.objects.filter(site=site)

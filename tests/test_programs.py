@@ -445,12 +445,16 @@ def test_it_round_trips_every_field_type_through_the_form():
 
 
 def test_it_points_patients_to_organisations_and_peers_from_week_six(cast, as_user, version):
-    enrolment_start(patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=36))
+    enrolment_start(
+        patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=36)
+    )
     html = as_user(cast.patient.user).get(reverse("patient:home")).content.decode()
     assert reverse("peers:organisations") in html
 
 
 def test_it_keeps_the_closing_links_for_later_weeks(cast, as_user, version):
-    enrolment_start(patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=2))
+    enrolment_start(
+        patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=2)
+    )
     html = as_user(cast.patient.user).get(reverse("patient:home")).content.decode()
     assert reverse("peers:organisations") not in html

@@ -79,8 +79,7 @@ def test_it_always_offers_slots_inside_the_local_window(weekday, hour, length, z
     ):
         local = slot.astimezone(tz)
         assert (
-            (local.weekday() == weekday
+            local.weekday() == weekday
             and rule.start <= local.time()
-            and (local + timedelta(minutes=30)).time() <= rule.end)
-            or (local + timedelta(minutes=30)).time() == time(0, 0)
-        )
+            and (local + timedelta(minutes=30)).time() <= rule.end
+        ) or (local + timedelta(minutes=30)).time() == time(0, 0)
