@@ -622,3 +622,42 @@ def test_it_refuses_supervision_to_other_roles_and_organisations(chain, as_user)
     response = as_user(foreign).post(reverse("safety:supervision"), supervision_data(cast))
     assert response.status_code == 200  # Carla is not a choice there
     assert SupervisionMeeting.objects.count() == 1
+
+
+def test_it_lets_a_supervisor_put_someone_on_duty_and_alerts_go_there_first(
+    cast, as_user, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rarebridge.core.permissions import Role
+    from rarebridge.notify.models import Message
+    from rarebridge.safety.services import concern_raise
+    from tests.conftest import staff as make_staff
+
+    second = make_staff(Role.SUPERVISOR, cast.org, cast.site, full_name="Duty Supervisor")
+    now = timezone.localtime()
+    response = as_user(cast.supervisor).post(
+        reverse("safety:escalation"),
+        {
+            "user": second.pk,
+            "country": "DE",
+            "starts_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (now + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        concern_raise(
+            patient=cast.patient,
+            level="high",
+            observed="Talked about giving up",
+            by=cast.counsellor,
+        )
+    first = Message.objects.filter(template_key="alert_raised", channel="email").values_list(
+        "recipient", flat=True
+    )
+    assert list(first) == [second.pk]
+    assert as_user(cast.counsellor).get(reverse("safety:escalation")).status_code == 403
+    assert as_user(cast.patient.user).get(reverse("safety:escalation")).status_code == 404

@@ -539,8 +539,15 @@ def test_it_sends_nothing_after_withdrawal_from_the_questionnaires(study, cast):
 
 
 def test_it_ends_the_program_but_keeps_questionnaires_on_program_withdrawal(study, cast):
+    from rarebridge.counselling.models import Assignment
+    from rarebridge.counselling.services import assignment_start
+
     participant, _allocation = _arm_of(study, cast, "wp@example.org", "intervention")
+    assignment_start(patient=participant.patient, counsellor=cast.counsellor, by=None)
     participant_withdraw(participant=participant, level="program", by=participant.patient.user)
+    assert not Assignment.objects.filter(
+        patient=participant.patient, ended_at__isnull=True
+    ).exists()
     participant.refresh_from_db()
     assert not Enrolment.objects.filter(patient=participant.patient, status="active").exists()
     assert participant.status == Participant.Status.RANDOMISED

@@ -744,3 +744,23 @@ def match_preference_set(*, patient: PatientProfile, by: User, **fields):
             payload={"fields": sorted(fields)},
         )
     return preference
+
+
+def assignment_end(*, patient: PatientProfile, by: User | None, reason: str) -> int:
+    """End the patient's counselling (they left the program): no more calls are held or
+    reminded; calls already held stay in the record. Returns the number of calls cancelled."""
+    now = timezone.now()
+    with transaction.atomic():
+        ended = Assignment.objects.filter(patient=patient, ended_at__isnull=True)
+        for assignment in ended:
+            audit_log(
+                action="counselling.assignment.ended",
+                actor=by,
+                obj=assignment,
+                payload={"reason": reason},
+            )
+        ended.update(ended_at=now)
+        cancelled = Call.objects.filter(
+            patient=patient, status=Call.Status.BOOKED, starts_at__gt=now
+        ).update(status=Call.Status.CANCELLED, change_reason=reason[:300], updated_at=now)
+    return cancelled

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from rarebridge.accounts.models import User
 from rarebridge.accounts.selectors import patients_for_user
@@ -148,4 +149,39 @@ def open_alerts_for_counsellor(*, user: User) -> QuerySet[Alert]:
         .exclude(status=Alert.Status.CLOSED)
         .select_related("patient")
         .order_by("created_at")
+    )
+
+
+def escalation_setup_for_user(*, user: User) -> dict:
+    """The responders and the on-duty rota of the supervisor's organisation."""
+    from rarebridge.safety.models import OnDuty, Responder
+
+    if not user_has_perm(user, Perm.SUPERVISION_VIEW):
+        raise PermissionDenied
+    orgs = user.organisation_ids
+    return {
+        "responders": Responder.objects.filter(organisation_id__in=orgs)
+        .select_related("user", "country", "site")
+        .order_by("country_id", "site_id", "order"),
+        "rota": OnDuty.objects.filter(organisation_id__in=orgs, ends_at__gte=timezone.now())
+        .select_related("user", "country", "site")
+        .order_by("starts_at"),
+    }
+
+
+def supervision_handlers_for_user(*, user: User) -> QuerySet[User]:
+    """People of the supervisor's organisations who may handle alerts (for the rota)."""
+    from rarebridge.core.permissions import ROLE_PERMISSIONS
+
+    if not user_has_perm(user, Perm.SUPERVISION_VIEW):
+        raise PermissionDenied
+    roles = [str(role) for role, perms in ROLE_PERMISSIONS.items() if Perm.ALERT_HANDLE in perms]
+    return (
+        User.objects.filter(
+            role_assignments__organisation_id__in=user.organisation_ids,
+            role_assignments__role__in=roles,
+            role_assignments__is_active=True,
+        )
+        .distinct()
+        .order_by("full_name")
     )

@@ -31,6 +31,7 @@ from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.services import role_assign, user_create
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, Role
+from rarebridge.counselling.services import assignment_end
 from rarebridge.engines import allocation as engine
 from rarebridge.engines.scoring import get_scorer
 from rarebridge.engines.windows import TimepointWindow, assessment_schedule, invitation_times
@@ -1036,6 +1037,8 @@ def participant_withdraw(
             Enrolment.objects.filter(
                 patient=participant.patient, status=Enrolment.Status.ACTIVE
             ).update(status=Enrolment.Status.WITHDRAWN)
+            # No more calls: the counsellor's caseload frees up and no reminder goes out.
+            assignment_end(patient=participant.patient, by=by, reason="withdrew from the program")
         deleted = 0
         if delete_data:
             deleted, _details = Response.objects.filter(

@@ -63,6 +63,7 @@ def test_it_passes_axe_on_every_safety_page(chain, open_as, assert_accessible): 
         reverse("safety:alerts"),
         reverse("safety:alert_detail", args=[alert.pk]),
         reverse("safety:supervision"),
+        reverse("safety:escalation"),
     ):
         response = page.goto(path)
         assert response.status < 400, path
@@ -86,6 +87,7 @@ def test_it_fits_the_safety_pages_on_a_phone(chain, open_as):  # noqa: F811
         reverse("safety:alerts"),
         reverse("safety:alert_detail", args=[alert.pk]),
         reverse("safety:supervision"),
+        reverse("safety:escalation"),
     ):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path

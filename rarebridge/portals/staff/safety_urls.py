@@ -12,4 +12,5 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge_view, name="alert_acknowledge"),
     path("alerts/<int:pk>/close/", views.alert_close_view, name="alert_close"),
     path("supervision/", views.supervision, name="supervision"),
+    path("escalation/", views.escalation, name="escalation"),
 ]

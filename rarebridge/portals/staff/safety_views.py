@@ -28,6 +28,7 @@ from rarebridge.safety.selectors import (
     alert_notifications,
     alerts_for_user,
     supervision_counsellors_for_user,
+    supervision_handlers_for_user,
     supervision_meetings_for_user,
     supervision_organisation_for_user,
 )
@@ -248,3 +249,60 @@ def supervision(request):
             return redirect("safety:supervision")
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "staff/safety/supervision.html", {"form": form, "page": page})
+
+
+class OnDutyForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=gettext_lazy("Supervisor on duty"), queryset=User.objects.none()
+    )
+    country = forms.ModelChoiceField(label=gettext_lazy("Country"), queryset=None)
+    starts_at = forms.DateTimeField(
+        label=gettext_lazy("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=gettext_lazy("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, people, countries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
+        self.fields["country"].queryset = countries
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["starts_at"] >= data["ends_at"]:
+            raise ValidationError(_("The end must be after the start."))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def escalation(request):
+    """Who is on duty, and who is next in line when an alert waits."""
+    from rarebridge.network.selectors import countries_list
+    from rarebridge.safety.selectors import escalation_setup_for_user
+    from rarebridge.safety.services import on_duty_add
+
+    setup = escalation_setup_for_user(user=request.user)
+    organisation = supervision_organisation_for_user(user=request.user)
+    people = supervision_handlers_for_user(user=request.user)
+    form = OnDutyForm(request.POST or None, people=people, countries=countries_list())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            on_duty_add(
+                organisation=organisation,
+                user=data["user"],
+                country=data["country"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Saved. New alerts in that country go first to this person.")
+            )
+            return redirect("safety:escalation")
+    return render(request, "staff/safety/escalation.html", {**setup, "form": form})
