@@ -56,6 +56,14 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(BENCH_DIR.parent))
     wanted = argv[1:]
     modules = sorted(BENCH_DIR.glob("bench_*.py"))
+    if not wanted and len(modules) > 1:
+        # Each module in its own process: each builds its own database and Django settings.
+        import subprocess
+
+        failed = 0
+        for module in modules:
+            failed |= subprocess.call([sys.executable, __file__, module.stem])  # noqa: S603 - our own file
+        return failed
     if wanted:
         modules = [m for m in modules if any(w in m.stem for w in wanted)]
     print(f"{'benchmark':<58} {'median':>10} {'min':>10} {'goal':>8}")

@@ -69,7 +69,7 @@ def test_it_loads_the_demo_study_with_arms_sites_targets_consent_and_strata(stud
     assert [a["code"] for a in study.definition["arms"]] == ["intervention", "control"]
     assert study.study_sites.count() == 5
     assert set(study.study_sites.values_list("target", flat=True)) == {48}
-    assert ConsentVersion.objects.filter(study=study).count() == 2
+    assert ConsentVersion.objects.filter(study=study).count() == 6  # one consent text per language
     # site x diagnosis: 5 x 3 strata, each with its concealed slots generated up front
     assert StratumCounter.objects.filter(study=study).count() == 15
     assert AllocationSlot.objects.filter(study=study).count() == 1500
@@ -107,7 +107,7 @@ def test_it_loads_a_study_with_the_management_command(cast, study, capsys):
     assert "unchanged" in capsys.readouterr().out
 
 
-def test_it_reads_fhir_questionnaires_with_ordinal_values_and_translations():
+def test_it_reads_fhir_questionnaires_with_ordinal_values_and_translations(db):
     english = questionnaire("phq9", "en")
     german = questionnaire("phq9", "de")
     assert [i.link_id for i in english.questions][:2] == ["phq9-1", "phq9-2"]

@@ -241,6 +241,7 @@ def questionnaire(code: str, language: str) -> Questionnaire:
                 options=tuple(options),
             )
         )
+    items = _with_loaded_wording(code, language, items)
     return Questionnaire(
         code=code,
         title=_translated(data.get("_title"), language, data.get("title", code)),
@@ -249,3 +250,21 @@ def questionnaire(code: str, language: str) -> Questionnaire:
         copyright=data.get("copyright", ""),
         items=tuple(items),
     )
+
+
+def _with_loaded_wording(code: str, language: str, items: list) -> tuple:
+    """Licensed or official wording loaded into the database replaces the shipped text."""
+    import dataclasses
+
+    from rarebridge.trials.models import InstrumentText
+
+    loaded = InstrumentText.objects.filter(instrument=code, language=language).order_by("-loaded_at").first()
+    if loaded is None:
+        return tuple(items)
+    result = []
+    for item in items:
+        options = tuple(
+            dataclasses.replace(o, label=loaded.answers.get(f"{o.system}|{o.code}", o.label)) for o in item.options
+        )
+        result.append(dataclasses.replace(item, text=loaded.items.get(item.link_id, item.text), options=options))
+    return tuple(result)

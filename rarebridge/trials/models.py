@@ -364,3 +364,39 @@ class ResponseRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response} r{self.number}"
+
+
+class InstrumentText(models.Model):
+    """A deployment's own wording of an instrument in one language (licensed or official),
+    loaded over the shipped structure. Never written to content/: licensed text stays here.
+    Each load is a new row; responses name the row they were answered in."""
+
+    instrument = models.CharField(max_length=40)
+    language = models.CharField(max_length=8)
+    source = models.TextField()
+    provenance = models.CharField(max_length=10, default="licensed")  # or "official"
+    items = models.JSONField(default=dict)
+    answers = models.JSONField(default=dict)
+    sha256 = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["instrument", "language", "-loaded_at"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "language", "sha256"], name="instrument_text_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.language} ({self.provenance})"
+
+
+class ExternalQuestionnaire(models.Model):
+    """An external questionnaire (e.g. an SDC PHQ-9) mapped onto one of ours, so responses
+    coming from another system can be scored."""
+
+    url = models.CharField(max_length=300, unique=True)
+    instrument = models.CharField(max_length=40)
+    link_ids = models.JSONField()
+    answers = models.JSONField()
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} → {self.instrument}"

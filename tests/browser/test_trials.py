@@ -67,12 +67,17 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
         page.goto(reverse("trials_patient:answer", args=["T0", instrument]))
         if instrument == "phq9":
             assert_accessible(page, "questionnaire")
-            # A risk answer shows help at once; changing it back hides it again.
-            page.locator("input[name='phq9-9'][value='1']").check()
-            assert page.locator("#crisis-now").get_by_text("TelefonSeelsorge").is_visible()
-            assert_accessible(page, "questionnaire with crisis resources")
+        # On a phone the questions come one per screen, with Previous / Next between them.
         for n in range(1, items + 1):
+            assert page.locator(f"#wrap-{instrument}-{n}").is_visible()
+            if instrument == "phq9" and n == 9:
+                # A risk answer shows help at once; changing it back hides it again.
+                page.locator("input[name='phq9-9'][value='1']").check()
+                assert page.locator("#crisis-now").get_by_text("TelefonSeelsorge").is_visible()
+                assert_accessible(page, "questionnaire with crisis resources")
             page.locator(f"input[name='{instrument}-{n}'][value='0']").check()
+            if n < items:
+                page.get_by_role("button", name="Next question").click()
         if instrument == "phq9":
             assert page.locator("#crisis-now").is_hidden()
         page.locator(".save-status", has_text="Saved").wait_for()

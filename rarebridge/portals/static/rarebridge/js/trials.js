@@ -68,3 +68,44 @@
     timer = setTimeout(save, 400);
   });
 })();
+
+// On a phone, one question per screen: the others are hidden, Previous / Next move between
+// them, and the review button appears at the last one. Wide screens show them all together.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.questionnaire-form");
+  if (!form || !window.matchMedia || !window.matchMedia("(max-width: 40rem)").matches) { return; }
+  var questions = Array.prototype.slice.call(form.querySelectorAll("fieldset.question"));
+  if (questions.length < 2) { return; }
+  var submit = form.querySelector("button[type=submit]");
+  var nav = document.createElement("div");
+  nav.className = "question-nav";
+  var step = document.createElement("p");
+  step.setAttribute("aria-live", "polite");
+  var previous = document.createElement("button");
+  previous.type = "button";
+  previous.textContent = form.dataset.previousText;
+  var next = document.createElement("button");
+  next.type = "button";
+  next.className = "primary";
+  next.textContent = form.dataset.nextText;
+  nav.appendChild(step);
+  nav.appendChild(previous);
+  nav.appendChild(next);
+  questions[questions.length - 1].after(nav);
+  // Start at the first unanswered question, so coming back resumes where the person stopped.
+  var current = questions.findIndex(function (q) { return !q.querySelector("input:checked"); });
+  if (current < 0) { current = questions.length - 1; }
+  function show(index, focus) {
+    current = index;
+    questions.forEach(function (q, i) { q.hidden = i !== index; });
+    previous.hidden = index === 0;
+    next.hidden = index === questions.length - 1;
+    submit.hidden = index !== questions.length - 1;
+    step.textContent = form.dataset.stepText.replace("%(n)s", index + 1).replace("%(total)s", questions.length);
+    if (focus) { questions[index].querySelector("input").focus(); }
+  }
+  previous.addEventListener("click", function () { show(Math.max(0, current - 1), true); });
+  next.addEventListener("click", function () { show(Math.min(questions.length - 1, current + 1), true); });
+  show(current, false);
+})();
