@@ -211,3 +211,21 @@ def test_it_lets_a_patient_state_wishes_and_ask_for_a_change(cast, as_user, wait
         reverse("patient:counsellor_preferences"), {"action": "change", "reason": "Not a good fit"}
     )
     assert not Assignment.objects.filter(patient=cast.patient, ended_at__isnull=True).exists()
+
+
+def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user, waiting):
+    from rarebridge.directory.models import Condition, PatientCondition
+
+    psc = Condition.objects.create(
+        orphacode=171, level="disorder", names={"en": "Primary sclerosing cholangitis"}
+    )
+    PatientCondition.objects.create(
+        organisation=cast.org, patient=cast.other_patient, condition=psc
+    )
+    waiting.profiles[1].conditions = ["ORPHA:171"]  # Paula lives with PSC too
+    waiting.profiles[1].save()
+    with time_machine.travel(NOW, tick=False):
+        html = as_user(cast.supervisor).get(reverse("staff:matching")).content.decode()
+    section = html[html.index(cast.other_patient.code) :]
+    assert "Lives with the same condition" in section
+    assert section.index("Paula Polish") < section.index(cast.counsellor.full_name)

@@ -20,8 +20,12 @@ LOINC_ANSWER = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 
 def _wording(**extra):
     data = {
-        "instrument": "sf12v1", "language": "de", "source": "SF-12 v1 German, test licence 42",
-        "items": {"GH1": "Wie würden Sie Ihren Gesundheitszustand im Allgemeinen beschreiben? (Test)"},
+        "instrument": "sf12v1",
+        "language": "de",
+        "source": "SF-12 v1 German, test licence 42",
+        "items": {
+            "GH1": "Wie würden Sie Ihren Gesundheitszustand im Allgemeinen beschreiben? (Test)"
+        },
         "answers": {},
     }
     data.update(extra)
@@ -35,7 +39,9 @@ def test_it_loads_a_licensees_wording_over_the_placeholders_once(db):
     assert created and "GH1" not in left and "PF02" in left  # the rest still shows placeholders
     after = questionnaire("sf12v1", "de")
     assert next(i for i in after.items if i.link_id == "GH1").text.endswith("(Test)")
-    _row, created_again, _left = instrument_text_load(instrument="sf12v1", language="de", data=_wording())
+    _row, created_again, _left = instrument_text_load(
+        instrument="sf12v1", language="de", data=_wording()
+    )
     assert not created_again and InstrumentText.objects.count() == 1
     assert AuditEntry.objects.filter(action="trials.instrument_text.loaded").count() == 1
 
@@ -68,13 +74,46 @@ def test_it_loads_wording_from_the_command_and_refuses_bad_files(db, tmp_path):
 def test_it_maps_an_external_sdc_phq9_and_scores_its_responses(db):
     external = json.loads((INSTRUMENTS / "sdc-phq9-example.json").read_text())
     row = external_questionnaire_import(data=external, instrument="phq9")
-    assert row.link_ids["/44260-8"] == "phq9-9" and "/44261-6" not in row.link_ids  # the total is left out
-    response = {"resourceType": "QuestionnaireResponse", "item": [{"linkId": "/44249-1", "item": [
-        {"linkId": ext, "answer": [{"valueCoding": {"system": "http://loinc.org", "code": LOINC_ANSWER[value]}}]}
-        for ext, value in (("/44250-9", 2), ("/44255-8", 1), ("/44259-0", 0), ("/44254-1", 3), ("/44251-7", 1),
-                           ("/44258-2", 0), ("/44252-5", 2), ("/44253-3", 1), ("/44260-8", 1))
-    ]}]}
-    mapping = map_external(external=external, ours=json.loads((INSTRUMENTS / "phq9" / "questionnaire.json").read_text()), instrument="phq9")
+    assert (
+        row.link_ids["/44260-8"] == "phq9-9" and "/44261-6" not in row.link_ids
+    )  # the total is left out
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "item": [
+            {
+                "linkId": "/44249-1",
+                "item": [
+                    {
+                        "linkId": ext,
+                        "answer": [
+                            {
+                                "valueCoding": {
+                                    "system": "http://loinc.org",
+                                    "code": LOINC_ANSWER[value],
+                                }
+                            }
+                        ],
+                    }
+                    for ext, value in (
+                        ("/44250-9", 2),
+                        ("/44255-8", 1),
+                        ("/44259-0", 0),
+                        ("/44254-1", 3),
+                        ("/44251-7", 1),
+                        ("/44258-2", 0),
+                        ("/44252-5", 2),
+                        ("/44253-3", 1),
+                        ("/44260-8", 1),
+                    )
+                ],
+            }
+        ],
+    }
+    mapping = map_external(
+        external=external,
+        ours=json.loads((INSTRUMENTS / "phq9" / "questionnaire.json").read_text()),
+        instrument="phq9",
+    )
     answers = answers_from_external_response(mapping=mapping, response=response)
     result = get_scorer("phq9").score(answers)
     assert result.scores["total"].value == 11
@@ -83,8 +122,17 @@ def test_it_maps_an_external_sdc_phq9_and_scores_its_responses(db):
 
 
 def test_it_refuses_an_external_questionnaire_it_cannot_match(db):
-    external = {"resourceType": "Questionnaire", "url": "urn:x", "item": [
-        {"linkId": "q1", "type": "choice", "code": [{"system": "http://loinc.org", "code": "00000-0"}], "answerOption": []}
-    ]}
+    external = {
+        "resourceType": "Questionnaire",
+        "url": "urn:x",
+        "item": [
+            {
+                "linkId": "q1",
+                "type": "choice",
+                "code": [{"system": "http://loinc.org", "code": "00000-0"}],
+                "answerOption": [],
+            }
+        ],
+    }
     with pytest.raises(ExternalError, match="no item of phq9 has its code"):
         external_questionnaire_import(data=external, instrument="phq9")

@@ -48,8 +48,18 @@ def weights() -> engine.MatchWeights:
     )
 
 
+def _orpha(values) -> frozenset[str]:
+    """A counsellor's conditions as ORPHAcodes ('ORPHA:171' or '171'); other text is ignored."""
+    codes = set()
+    for value in values:
+        text = str(value).strip().upper().removeprefix("ORPHA:").strip()
+        if text.isdigit():
+            codes.add(text)
+    return frozenset(codes)
+
+
 def counsellors_for_matching(
-    *, organisation_ids: list[int], now: datetime, leaving_patient=None
+    *, organisation_ids: list[int], now: datetime, leaving_patient=None, conditions=None
 ) -> list[engine.Counsellor]:
     certified = set(
         Certification.objects.filter(revoked_at__isnull=True, valid_until__gt=now).values_list(
@@ -82,7 +92,10 @@ def counsellors_for_matching(
                 country=profile.country_id,
                 certified=profile.pk in certified,
                 active=profile.is_active,
-                conditions=frozenset(profile.conditions),
+                conditions=_orpha(profile.conditions),
+                condition_groups=frozenset(conditions.groups_of(_orpha(profile.conditions)))
+                if conditions
+                else frozenset(),
                 gender=profile.gender if profile.gender in ("woman", "man", "other") else None,
                 age_band=AGE_BANDS.index(profile.age_band)
                 if profile.age_band in AGE_BANDS
@@ -95,7 +108,11 @@ def counsellors_for_matching(
     return result
 
 
-def patient_for_matching(*, patient: PatientProfile, now: datetime) -> engine.Patient:
+def patient_for_matching(
+    *, patient: PatientProfile, now: datetime, conditions=None
+) -> engine.Patient:
+    """``conditions`` (optional) gives the patient's ORPHAcodes and their groups; without it the
+    pairing is transdiagnostic, which the program supports."""
     preference = MatchPreference.objects.filter(patient=patient).first()
     zone = zoneinfo.ZoneInfo(patient.user.time_zone)
     windows = (preference.call_windows if preference else []) or [
@@ -123,8 +140,11 @@ def patient_for_matching(*, patient: PatientProfile, now: datetime) -> engine.Pa
     if year:
         age = now.year - year
         age_band = min(len(AGE_BANDS) - 1, max(0, (age - 20) // 10))
+    codes, groups = conditions.of_patient(patient) if conditions else (set(), set())
     return engine.Patient(
         id=str(patient.pk),
+        conditions=frozenset(codes),
+        condition_groups=frozenset(groups),
         languages=frozenset(languages),
         country=patient.country_id,
         preferred_gender=(preference.preferred_gender or None) if preference else None,

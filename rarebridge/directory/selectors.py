@@ -575,3 +575,31 @@ def report_get_for_moderator(
 
 def report_messages(*, report: PeerReport) -> list[PeerMessage]:
     return list(report.contact.messages.select_related("sender"))
+
+
+class MatchingConditions:
+    """Conditions for the matching engine, as ORPHAcode strings: a patient's own conditions and
+    the groups above them, and the groups above the codes a counsellor lives with. The matching
+    screen hands this to counselling, which cannot import the directory itself."""
+
+    def groups_of(self, codes) -> set[str]:
+        catalogue = current_catalogue()
+        conditions = Condition.objects.filter(
+            orphacode__in=[int(c) for c in codes if str(c).isdigit()]
+        )
+        groups: set[str] = set()
+        by_id = {}
+        for condition in conditions:
+            ids = catalogue.ancestors(condition.pk)
+            by_id.update(Condition.objects.in_bulk([i for i in ids if i not in by_id]))
+            groups |= {str(by_id[i].orphacode) for i in ids if i in by_id}
+        return groups
+
+    def of_patient(self, patient) -> tuple[set[str], set[str]]:
+        codes = {
+            str(c)
+            for c in PatientCondition.objects.filter(patient=patient).values_list(
+                "condition__orphacode", flat=True
+            )
+        }
+        return codes, self.groups_of(codes)

@@ -258,13 +258,22 @@ def _with_loaded_wording(code: str, language: str, items: list) -> tuple:
 
     from rarebridge.trials.models import InstrumentText
 
-    loaded = InstrumentText.objects.filter(instrument=code, language=language).order_by("-loaded_at").first()
+    loaded = (
+        InstrumentText.objects.filter(instrument=code, language=language)
+        .order_by("-loaded_at")
+        .first()
+    )
     if loaded is None:
         return tuple(items)
     result = []
     for item in items:
         options = tuple(
-            dataclasses.replace(o, label=loaded.answers.get(f"{o.system}|{o.code}", o.label)) for o in item.options
+            dataclasses.replace(o, label=loaded.answers.get(f"{o.system}|{o.code}", o.label))
+            for o in item.options
         )
-        result.append(dataclasses.replace(item, text=loaded.items.get(item.link_id, item.text), options=options))
+        result.append(
+            dataclasses.replace(
+                item, text=loaded.items.get(item.link_id, item.text), options=options
+            )
+        )
     return tuple(result)

@@ -43,7 +43,10 @@ def _codes(item: dict[str, Any]) -> set[tuple[str, str]]:
 
 # Licensee wording -------------------------------------------------------------------------------
 
-def check_instrument_text(*, questionnaire: dict[str, Any], instrument: str, language: str, data: dict[str, Any]) -> list[str]:
+
+def check_instrument_text(
+    *, questionnaire: dict[str, Any], instrument: str, language: str, data: dict[str, Any]
+) -> list[str]:
     """Every reason the file cannot be loaded (empty when it can)."""
     problems = []
     if data.get("instrument") != instrument:
@@ -56,7 +59,9 @@ def check_instrument_text(*, questionnaire: dict[str, Any], instrument: str, lan
     link_ids = {i["linkId"] for i in items if i.get("type") != "group" or i.get("text")}
     answer_keys = {
         f"{o['valueCoding'].get('system', '')}|{o['valueCoding'].get('code', '')}"
-        for i in items for o in i.get("answerOption", []) if "valueCoding" in o
+        for i in items
+        for o in i.get("answerOption", [])
+        if "valueCoding" in o
     }
     for section, known in (("items", link_ids), ("answers", answer_keys)):
         values = data.get(section, {})
@@ -76,12 +81,14 @@ def check_instrument_text(*, questionnaire: dict[str, Any], instrument: str, lan
 def placeholders_left(*, questionnaire: dict[str, Any], texts: dict[str, str]) -> list[str]:
     """LinkIds whose shipped text is a placeholder and that the loaded wording does not cover."""
     return [
-        i["linkId"] for i in _flatten(questionnaire.get("item", []))
+        i["linkId"]
+        for i in _flatten(questionnaire.get("item", []))
         if str(i.get("text", "")).startswith("[") and i["linkId"] not in texts
     ]
 
 
 # External SDC questionnaires --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Mapping:
@@ -107,12 +114,19 @@ def map_external(*, external: dict[str, Any], ours: dict[str, Any], instrument: 
         if match is None:
             problems.append(f"{item['linkId']}: no item of {instrument} has its code")
             continue
-        our_values = [int(_weight(o) if _weight(o) is not None else o["valueCoding"]["code"]) for o in match.get("answerOption", [])]
+        our_values = [
+            int(_weight(o) if _weight(o) is not None else o["valueCoding"]["code"])
+            for o in match.get("answerOption", [])
+        ]
         mapped: dict[str, int] = {}
         for position, option in enumerate(item.get("answerOption", [])):
             coding = option.get("valueCoding", {})
             weight = _weight(option)
-            value = int(weight) if weight is not None else (our_values[position] if position < len(our_values) else None)
+            value = (
+                int(weight)
+                if weight is not None
+                else (our_values[position] if position < len(our_values) else None)
+            )
             if value is None or value not in our_values:
                 problems.append(f"{item['linkId']}: answer {coding.get('code')} has no counterpart")
                 continue
@@ -123,7 +137,9 @@ def map_external(*, external: dict[str, Any], ours: dict[str, Any], instrument: 
         raise ExternalError(problems)
     if not link_ids:
         raise ExternalError(["no item could be matched"])
-    return Mapping(instrument=instrument, url=external.get("url", ""), link_ids=link_ids, answers=answers)
+    return Mapping(
+        instrument=instrument, url=external.get("url", ""), link_ids=link_ids, answers=answers
+    )
 
 
 def answers_from_external_response(*, mapping: Mapping, response: dict[str, Any]) -> dict[str, int]:

@@ -382,7 +382,11 @@ class InstrumentText(models.Model):
 
     class Meta:
         ordering = ["instrument", "language", "-loaded_at"]
-        constraints = [models.UniqueConstraint(fields=["instrument", "language", "sha256"], name="instrument_text_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "language", "sha256"], name="instrument_text_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.language} ({self.provenance})"

@@ -1057,7 +1057,9 @@ def participant_withdraw(
 # Instruments from elsewhere ---------------------------------------------------------------------
 
 
-def instrument_text_load(*, instrument: str, language: str, data: dict, official: bool = False, by=None):
+def instrument_text_load(
+    *, instrument: str, language: str, data: dict, official: bool = False, by=None
+):
     """Load a deployment's licensed (or official) wording for one instrument and language.
     Refuses the whole file, changing nothing, when anything is wrong. Loading the same file
     twice changes nothing. Returns (row, created, placeholders still left)."""
@@ -1069,19 +1071,38 @@ def instrument_text_load(*, instrument: str, language: str, data: dict, official
     from rarebridge.trials.models import InstrumentText
 
     questionnaire = _questionnaire_json(instrument)
-    problems = check_instrument_text(questionnaire=questionnaire, instrument=instrument, language=language, data=data)
+    problems = check_instrument_text(
+        questionnaire=questionnaire, instrument=instrument, language=language, data=data
+    )
     if problems:
         raise ExternalError(problems)
-    digest = hashlib.sha256(_json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    digest = hashlib.sha256(
+        _json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
     with transaction.atomic():
         row, created = InstrumentText.objects.get_or_create(
-            instrument=instrument, language=language, sha256=digest,
-            defaults={"source": data["source"], "items": data.get("items", {}), "answers": data.get("answers", {}),
-                      "provenance": "official" if official else "licensed"},
+            instrument=instrument,
+            language=language,
+            sha256=digest,
+            defaults={
+                "source": data["source"],
+                "items": data.get("items", {}),
+                "answers": data.get("answers", {}),
+                "provenance": "official" if official else "licensed",
+            },
         )
         if created:
-            audit_log(action="trials.instrument_text.loaded", actor=by, obj=row,
-                      payload={"instrument": instrument, "language": language, "sha256": digest, "source": data["source"]})
+            audit_log(
+                action="trials.instrument_text.loaded",
+                actor=by,
+                obj=row,
+                payload={
+                    "instrument": instrument,
+                    "language": language,
+                    "sha256": digest,
+                    "source": data["source"],
+                },
+            )
     return row, created, placeholders_left(questionnaire=questionnaire, texts=row.items)
 
 
@@ -1091,12 +1112,22 @@ def external_questionnaire_import(*, data: dict, instrument: str, by=None):
     from rarebridge.trials.external import map_external
     from rarebridge.trials.models import ExternalQuestionnaire
 
-    mapping = map_external(external=data, ours=_questionnaire_json(instrument), instrument=instrument)
+    mapping = map_external(
+        external=data, ours=_questionnaire_json(instrument), instrument=instrument
+    )
     with transaction.atomic():
         row, _created = ExternalQuestionnaire.objects.update_or_create(
             url=mapping.url or f"urn:external:{instrument}",
-            defaults={"instrument": instrument, "link_ids": mapping.link_ids, "answers": mapping.answers},
+            defaults={
+                "instrument": instrument,
+                "link_ids": mapping.link_ids,
+                "answers": mapping.answers,
+            },
         )
-        audit_log(action="trials.external_questionnaire.imported", actor=by, obj=row,
-                  payload={"instrument": instrument, "items": len(mapping.link_ids)})
+        audit_log(
+            action="trials.external_questionnaire.imported",
+            actor=by,
+            obj=row,
+            payload={"instrument": instrument, "items": len(mapping.link_ids)},
+        )
     return row

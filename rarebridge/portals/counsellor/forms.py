@@ -98,7 +98,7 @@ class ProfileForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     conditions = forms.CharField(
-        label=_("Conditions you live with (one per line; optional)"),
+        label=_("Conditions you live with, as ORPHAcodes (one per line, e.g. ORPHA:171; optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, instrument, **options):
         try:
-            row = external_questionnaire_import(data=json.loads(file.read_text(encoding="utf-8")), instrument=instrument)
+            row = external_questionnaire_import(
+                data=json.loads(file.read_text(encoding="utf-8")), instrument=instrument
+            )
         except (ExternalError, json.JSONDecodeError, FileNotFoundError) as exc:
             raise CommandError(f"{file}: not imported. {exc}") from exc
         self.stdout.write(f"{row}: {len(row.link_ids)} items mapped")

@@ -16,14 +16,20 @@ class Command(BaseCommand):
         parser.add_argument("instrument")
         parser.add_argument("language")
         parser.add_argument("file", type=Path)
-        parser.add_argument("--official", action="store_true", help="public-domain official translation")
+        parser.add_argument(
+            "--official", action="store_true", help="public-domain official translation"
+        )
 
     def handle(self, *args, instrument, language, file, official, **options):
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
-            row, created, left = instrument_text_load(instrument=instrument, language=language, data=data, official=official)
+            row, created, left = instrument_text_load(
+                instrument=instrument, language=language, data=data, official=official
+            )
         except (ExternalError, json.JSONDecodeError, FileNotFoundError) as exc:
             raise CommandError(f"{file}: nothing was loaded. {exc}") from exc
         self.stdout.write(f"{row}: {'loaded' if created else 'already loaded, nothing changed'}")
         if left:
-            self.stdout.write(f"Still placeholders, so {language} is not offered yet: {', '.join(left)}")
+            self.stdout.write(
+                f"Still placeholders, so {language} is not offered yet: {', '.join(left)}"
+            )
