@@ -35,7 +35,7 @@ def _wording(**extra):
 def test_it_loads_a_licensees_wording_over_the_placeholders_once(db):
     before = questionnaire("sf12v1", "de")
     assert next(i for i in before.items if i.link_id == "GH1").text.startswith("[")
-    row, created, left = instrument_text_load(instrument="sf12v1", language="de", data=_wording())
+    _row, created, left = instrument_text_load(instrument="sf12v1", language="de", data=_wording())
     assert created and "GH1" not in left and "PF02" in left  # the rest still shows placeholders
     after = questionnaire("sf12v1", "de")
     assert next(i for i in after.items if i.link_id == "GH1").text.endswith("(Test)")
