@@ -195,6 +195,8 @@ LOGIN_ATTEMPTS_LIMIT = env_int("LOGIN_ATTEMPTS_LIMIT", 5)
 LOGIN_ATTEMPTS_TIMEOUT_SECONDS = env_int("LOGIN_ATTEMPTS_TIMEOUT_SECONDS", 900)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": f"20/m/ip,{LOGIN_ATTEMPTS_LIMIT}/{LOGIN_ATTEMPTS_TIMEOUT_SECONDS}s/key",
+    # The public self-referral form creates accounts: a few per hour and connection.
+    "trial_join": env_str("TRIAL_JOIN_RATE_LIMIT", "10/h/ip"),
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "RareBridge: "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -342,3 +342,17 @@ def test_it_lists_overdue_questionnaires_for_the_coordinator_to_chase(study, cas
     assert str(participant) in page.content.decode().split("Overdue questionnaires")[1]
     page = as_user(cast.coordinator).get(url)
     assert "Nothing overdue." in page.content.decode()
+
+
+def test_it_limits_self_referrals_per_connection_and_keeps_what_was_typed(study, cast, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "trial_join": "1/h/ip"}
+    url = reverse("trials_public:join", args=[study.slug])
+    first = Client().post(url, _join_data(cast))
+    assert first.status_code == 302
+    second = Client().post(
+        url, _join_data(cast, email="second@example.org", full_name="Rita Repeat")
+    )
+    html = second.content.decode()
+    assert second.status_code == 200 and "Too many sign-ups" in html
+    assert 'value="Rita Repeat"' in html
+    assert Participant.objects.count() == 1

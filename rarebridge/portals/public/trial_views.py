@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
+
 import json
 
 from django import forms
@@ -95,6 +97,18 @@ def self_referral(request, slug: str):
     study = open_study_public(slug=slug)
     with scope(organisation=[study.organisation_id]):
         form = SelfReferralForm(request.POST or None, study=study)
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and not ratelimit.consume(request, action="trial_join")
+        ):
+            # The error makes the form invalid, so the page below shows it with everything kept.
+            form.add_error(
+                None,
+                _(
+                    "Too many sign-ups from this connection. Please try again in an hour; your answers are still here."
+                ),
+            )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             site = form.study_sites[data["site"]].site
