@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from allauth.core import ratelimit
-
 import json
 
+from allauth.core import ratelimit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import login
