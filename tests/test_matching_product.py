@@ -229,3 +229,28 @@ def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user
     section = html[html.index(cast.other_patient.code) :]
     assert "Lives with the same condition" in section
     assert section.index("Paula Polish") < section.index(cast.counsellor.full_name)
+
+
+def test_it_builds_the_matching_screen_with_queries_that_do_not_grow_with_counsellors(
+    cast, as_user, waiting
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(cast.supervisor)
+    with time_machine.travel(NOW, tick=False):
+        client.get(reverse("staff:matching"))
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("staff:matching"))
+        for n in range(6):
+            user = staff(Role.COUNSELLOR, cast.org, cast.site, full_name=f"Extra {n}")
+            profile = counsellor_profile_upsert(
+                user=user, organisation_id=cast.org.pk, country_id="DE", languages=["en"]
+            )
+            availability_rule_add(
+                counsellor=profile, weekday=1, start=time(9), end=time(12), by=user
+            )
+            certification_grant_unchecked(counsellor=profile, by=None)
+        with CaptureQueriesContext(connection) as many:
+            client.get(reverse("staff:matching"))
+    assert len(many) == len(few)

@@ -19,7 +19,7 @@ from rarebridge.counselling.models import (
     MatchDecline,
     MatchPreference,
 )
-from rarebridge.counselling.selectors import free_slots_for
+from rarebridge.counselling.selectors import free_slots_for_many
 from rarebridge.engines import matching as engine
 from rarebridge.engines.slots import WeeklyRule, free_slots
 
@@ -75,15 +75,19 @@ def counsellors_for_matching(
             )
         )
     )
+    profiles = list(profiles)
+    free = free_slots_for_many(counsellors=profiles, start=now, end=now + HORIZON)
+    current = None
+    if leaving_patient is not None:
+        current = (
+            Assignment.objects.filter(patient=leaving_patient, ended_at__isnull=True)
+            .values_list("counsellor_id", flat=True)
+            .first()
+        )
     result = []
     for profile in profiles:
         load = profile.load
-        if (
-            leaving_patient is not None
-            and Assignment.objects.filter(
-                counsellor=profile.user, patient=leaving_patient, ended_at__isnull=True
-            ).exists()
-        ):
+        if current is not None and profile.user_id == current:
             load -= 1  # re-matching: this patient's own place counts as free
         result.append(
             engine.Counsellor(
@@ -102,7 +106,7 @@ def counsellors_for_matching(
                 else None,
                 max_patients=profile.capacity,
                 active_patients=max(0, load),
-                free=_ranges(free_slots_for(counsellor=profile, start=now, end=now + HORIZON)),
+                free=_ranges(free[profile.pk]),
             )
         )
     return result

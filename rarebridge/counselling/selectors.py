@@ -79,37 +79,48 @@ def free_slots_for(
     *, counsellor: CounsellorProfile, start: datetime, end: datetime, minutes: int = 30
 ) -> list[datetime]:
     """Free slot starts (UTC) of a counsellor in [start, end), in three queries."""
-    rules = [
-        WeeklyRule(r.weekday, r.start, r.end, r.valid_from, r.valid_until)
-        for r in AvailabilityRule.objects.filter(counsellor=counsellor)
+    return free_slots_for_many(counsellors=[counsellor], start=start, end=end, minutes=minutes)[
+        counsellor.pk
     ]
-    exceptions = [
-        Exception_(e.day, e.start, e.end)
-        for e in AvailabilityException.objects.filter(
-            counsellor=counsellor,
-            day__gte=(start - timedelta(days=1)).date(),
-            day__lte=(end + timedelta(days=1)).date(),
+
+
+def free_slots_for_many(
+    *, counsellors: list[CounsellorProfile], start: datetime, end: datetime, minutes: int = 30
+) -> dict[int, list[datetime]]:
+    """Free slot starts of many counsellors at once, in three queries whatever their number."""
+    ids = [c.pk for c in counsellors]
+    rules: dict[int, list[WeeklyRule]] = {pk: [] for pk in ids}
+    for r in AvailabilityRule.objects.filter(counsellor_id__in=ids):
+        rules[r.counsellor_id].append(
+            WeeklyRule(r.weekday, r.start, r.end, r.valid_from, r.valid_until)
         )
-    ]
-    busy = [
-        (c.starts_at, c.ends_at)
-        for c in Call.objects.filter(
-            counsellor=counsellor,
-            status__in=Call.LIVE,
-            starts_at__gte=start - timedelta(hours=2),
-            starts_at__lt=end,
+    exceptions: dict[int, list[Exception_]] = {pk: [] for pk in ids}
+    for e in AvailabilityException.objects.filter(
+        counsellor_id__in=ids,
+        day__gte=(start - timedelta(days=1)).date(),
+        day__lte=(end + timedelta(days=1)).date(),
+    ):
+        exceptions[e.counsellor_id].append(Exception_(e.day, e.start, e.end))
+    busy: dict[int, list[tuple[datetime, datetime]]] = {pk: [] for pk in ids}
+    for c in Call.objects.filter(
+        counsellor_id__in=ids,
+        status__in=Call.LIVE,
+        starts_at__gte=start - timedelta(hours=2),
+        starts_at__lt=end,
+    ):
+        busy[c.counsellor_id].append((c.starts_at, c.ends_at))
+    return {
+        c.pk: free_slots(
+            rules=rules[c.pk],
+            exceptions=exceptions[c.pk],
+            busy=busy[c.pk],
+            zone=zoneinfo.ZoneInfo(c.user.time_zone),
+            start=start,
+            end=end,
+            minutes=minutes,
         )
-    ]
-    zone = zoneinfo.ZoneInfo(counsellor.user.time_zone)
-    return free_slots(
-        rules=rules,
-        exceptions=exceptions,
-        busy=busy,
-        zone=zone,
-        start=start,
-        end=end,
-        minutes=minutes,
-    )
+        for c in counsellors
+    }
 
 
 def bookable_slots_for_patient(

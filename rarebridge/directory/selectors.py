@@ -582,7 +582,16 @@ class MatchingConditions:
     the groups above them, and the groups above the codes a counsellor lives with. The matching
     screen hands this to counselling, which cannot import the directory itself."""
 
+    def __init__(self) -> None:
+        self._groups: dict[frozenset[str], set[str]] = {}
+
     def groups_of(self, codes) -> set[str]:
+        key = frozenset(str(c) for c in codes)
+        if key not in self._groups:
+            self._groups[key] = self._lookup_groups(key)
+        return self._groups[key]
+
+    def _lookup_groups(self, codes) -> set[str]:
         catalogue = current_catalogue()
         conditions = Condition.objects.filter(
             orphacode__in=[int(c) for c in codes if str(c).isdigit()]
