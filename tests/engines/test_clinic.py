@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import time
+from time import perf_counter as time_now
 
 import pytest
 
@@ -29,6 +30,7 @@ from rarebridge.engines.clinic import (
     Shift,
     SolveOptions,
     Status,
+    Weights,
     Window,
     cancel_appointment,
     cancel_patient,
@@ -39,6 +41,11 @@ from rarebridge.engines.clinic import (
     solve_greedy,
     validate,
 )
+from rarebridge.engines.clinic.assemble import build_schedule
+from rarebridge.engines.clinic.greedy import first_fit
+from rarebridge.engines.clinic.problem import Problem
+from rarebridge.engines.clinic.results import Visit
+from rarebridge.engines.clinic.solver import in_sessions_of, optimise
 from rarebridge.engines.clinic.synthetic import synthetic_clinic
 from tests.engines.test_clinic_properties import assert_valid
 
@@ -307,6 +314,92 @@ def test_it_beats_greedy_on_the_synthetic_clinic() -> None:
     assert_valid(clinic, greedy)
     assert schedule.objective is not None and greedy.objective is not None
     assert schedule.objective < greedy.objective
+
+
+LUNCH = Lunch(earliest=16, latest=22, duration=2)  # 30 minutes between 12:00 and 13:30
+
+
+def _session_of(*, visits: list[Visit], day: int, lunch: Lunch = LUNCH) -> str:
+    today = [v for v in visits if v.day == day]
+    if max(v.end for v in today) <= lunch.latest - lunch.duration:
+        return "morning"
+    if min(v.start for v in today) >= lunch.earliest + lunch.duration:
+        return "afternoon"
+    return "across lunch"
+
+
+def test_it_first_searches_mornings_and_afternoons_with_tiring_tests_last() -> None:
+    clinic = synthetic_clinic(patients=4, seed=3)
+    problem = Problem(clinic=clinic)
+    # Only the professionals' idle time counts, so nothing but the rule keeps lunch and rest
+    # out of the patients' days.
+    options = dataclasses.replace(
+        OPTIONS, sessions=False, weights=Weights(patient_span=0, professional_idle=1)
+    )
+
+    schedule = optimise(
+        problem=problem,
+        options=options,
+        hint=first_fit(problem=problem, best_fit=True, sessions=True),
+        started=time_now(),
+        sessions=frozenset(problem.patients),
+    )
+
+    assert schedule.has_timetable
+    assert_valid(clinic, schedule, options.weights)
+    assert in_sessions_of(problem=problem, schedule=schedule) == set(problem.patients)
+    for itinerary in schedule.itineraries:
+        visits = list(itinerary.visits)
+        for day in {v.day for v in visits}:
+            lunch = clinic.patients[0].lunch
+            assert lunch is not None
+            session = _session_of(visits=visits, day=day, lunch=lunch)
+            assert session != "across lunch", itinerary.patient
+            today = [v for v in visits if v.day == day]
+            tiring = [v for v in today if v.label == "exercise-test"]
+            assert all(v.end == max(o.end for o in today) for v in tiring), itinerary.patient
+
+
+def test_greedy_lays_out_sessions_and_names_who_did_not_fit_one() -> None:
+    problem = Problem(clinic=synthetic_clinic(patients=20, seed=0))
+
+    found = first_fit(problem=problem, best_fit=True, sessions=True)
+
+    assert found.failed is None
+    schedule = build_schedule(
+        problem=problem,
+        status=Status.FEASIBLE,
+        method="greedy",
+        placements=found.placements,
+        lunches=found.lunches,
+        weights=Weights(),
+    )
+    assert_valid(problem.clinic, schedule)
+    kept = in_sessions_of(problem=problem, schedule=schedule)
+    assert kept >= set(problem.patients) - found.outside_sessions
+    assert found.outside_sessions and len(kept) > len(problem.patients) / 2
+
+
+def test_it_still_finds_the_optimum_when_a_day_must_run_across_lunch() -> None:
+    # Twenty steps of appointments on a single day: no morning (08:30-13:00, 18 steps) or
+    # afternoon (12:30-15:30) holds them, so only the full model has a timetable.
+    patient = alice(
+        appointments=(
+            *alice().appointments,
+            visit("alice", "exercise", "physio", steps=8, room_kind="gym"),
+            visit("alice", "review", "endo", steps=6),
+        ),
+        lunch=LUNCH,
+    )
+    clinic = clinic_of(patient, days=(Day(opens=2, closes=30),))
+
+    with_sessions = solve(clinic=clinic, options=OPTIONS)
+    without = solve(clinic=clinic, options=dataclasses.replace(OPTIONS, sessions=False))
+
+    assert with_sessions.status == without.status == Status.OPTIMAL
+    assert with_sessions.objective == without.objective
+    visits = list(with_sessions.itinerary(patient="alice").visits)
+    assert _session_of(visits=visits, day=0) == "across lunch"
 
 
 def test_it_solves_what_first_fit_gets_stuck_on() -> None:

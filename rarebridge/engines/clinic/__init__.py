@@ -18,7 +18,8 @@ attend, in a room of the kind the appointment needs and step-free if they need i
 tests open the patient's day and start by the deadline; long tests are followed by rest;
 precedences with their gaps; a lunch break inside the patient's window; a daily maximum span;
 back-to-back blocks for families; the round table after all of a patient's appointments with
-the whole team present. The objective is described on ``Weights``.
+the whole team present. The objective is described on ``Weights``; how the search is split
+(mornings and afternoons first, then the full model) on ``SolveOptions.sessions``.
 
 Pure Python: no Django, no other RareBridge app. The care app adapts its models to these.
 """

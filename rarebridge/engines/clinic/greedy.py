@@ -29,6 +29,8 @@ class FirstFit:
     lunches: dict[tuple[str, int], int] = field(default_factory=dict)
     failed: str | None = None  # the task that found no place
     cost: int = 0
+    # Patients laid out outside sessions because no morning or afternoon would hold them.
+    outside_sessions: set[str] = field(default_factory=set)
 
 
 def first_fit(
@@ -37,6 +39,7 @@ def first_fit(
     seeded: Mapping[str, Placement] | None = None,
     weights: Weights | None = None,
     best_fit: bool = False,
+    sessions: bool = False,
 ) -> FirstFit:
     """Lay out every task first-fit around the ``seeded`` placements (kept in re-planning).
 
@@ -47,6 +50,9 @@ def first_fit(
     With ``best_fit`` it also tries, in both orders, placing each task where it adds least
     to the objective instead of at the earliest start: no longer the plain baseline, but a
     much better starting point for CP-SAT.
+
+    With ``sessions`` every patient's day is a morning or an afternoon: it ends before their
+    lunch break or starts after it (see ``SolveOptions.sessions``).
     """
     weights = weights or Weights()
     given = [p.id for p in problem.clinic.patients]
@@ -62,7 +68,12 @@ def first_fit(
     modes = (False, True) if best_fit else (False,)
     for order, compact in ((o, m) for m in modes for o in (given, hardest)):
         found = _first_fit(
-            problem=problem, seeded=seeded or {}, order=order, compact=compact, weights=weights
+            problem=problem,
+            seeded=seeded or {},
+            order=order,
+            compact=compact,
+            weights=weights,
+            sessions=sessions,
         )
         if found.failed is not None:
             best = best or found
@@ -82,8 +93,9 @@ def _first_fit(
     order: list[str],
     compact: bool,
     weights: Weights,
+    sessions: bool = False,
 ) -> FirstFit:
-    board = _Board(problem=problem, compact=compact, weights=weights)
+    board = _Board(problem=problem, compact=compact, weights=weights, sessions=sessions)
     for placement in seeded.values():
         board.add(placement)
     block_of = {task_id: block for _, block in problem.blocks for task_id in block}
@@ -103,6 +115,7 @@ def _first_fit(
             return table.id
         return None
 
+    outside: set[str] = set()
     for patient_id in order:
         before = set(board.placed)
         failed = lay_out(patient_id)
@@ -113,9 +126,18 @@ def _first_fit(
             board.compact = False
             failed = lay_out(patient_id)
             board.compact = compact
+        if failed and sessions:
+            # No morning-or-afternoon layout for this patient: any layout keeping the rules
+            # (the search can still move them into sessions).
+            for task_id in set(board.placed) - before:
+                board.remove(board.placed[task_id])
+            board.sessions = False
+            failed = lay_out(patient_id)
+            board.sessions = True
+            outside.add(patient_id)
         if failed:
             return FirstFit(placements=board.placed, failed=failed)
-    return FirstFit(placements=board.placed, lunches=board.lunches())
+    return FirstFit(placements=board.placed, lunches=board.lunches(), outside_sessions=outside)
 
 
 def _in_order(*, problem: Problem, patient: str) -> list[Task]:
@@ -154,10 +176,16 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 class _Board:
     def __init__(
-        self, *, problem: Problem, compact: bool = False, weights: Weights | None = None
+        self,
+        *,
+        problem: Problem,
+        compact: bool = False,
+        weights: Weights | None = None,
+        sessions: bool = False,
     ) -> None:
         self.problem = problem
         self.compact = compact
+        self.sessions = sessions
         self.weights = weights or Weights()
         self.placed: dict[str, Placement] = {}
         self.staff: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -322,6 +350,24 @@ class _Board:
             busy = [span] + [(s, e) for _, s, e in same_day]
             if self._lunch_start(patient=task.patient, day=day, busy=busy) is None:
                 return False
+            if self.sessions:
+                lunch = patient.lunch
+                morning = max(e for _, e in busy) <= problem.at(
+                    day=day, step=lunch.latest - lunch.duration
+                )
+                afternoon = min(s for s, _ in busy) >= problem.at(
+                    day=day, step=lunch.earliest + lunch.duration
+                )
+                if not (morning or afternoon):
+                    return False
+        if self.sessions and len(problem.patient_days(patient=task.patient)) > 1:
+            # A tiring test ends the patient's day (its rest is then not spent waiting).
+            last = max([end] + [e for _, _, e in same_day])
+            ends_day = [other_end for other, _, other_end in same_day if other.rest_after]
+            if task.rest_after:
+                ends_day.append(end)
+            if any(e < last for e in ends_day):
+                return False
         return True
 
     def _lunch_start(
@@ -397,3 +443,24 @@ def solve_greedy(*, clinic: Clinic, options: SolveOptions | None = None) -> Sche
         weights=options.weights,
         wall_seconds=time.perf_counter() - started,
     )
+
+
+def timetable_of(*, problem: Problem, schedule: Schedule) -> FirstFit:
+    """A schedule's timetable as placements and lunches of ``problem`` (the one it was solved
+    for), to hint or fall back on."""
+    found = FirstFit()
+    for visit in schedule.visits:
+        task = problem.task[visit.id]
+        option = next(k for k, o in enumerate(task.options) if o.team == visit.professionals)
+        found.placements[task.id] = Placement(
+            task=task.id,
+            start=problem.at(day=visit.day, step=visit.start),
+            option=option,
+            room=visit.room,
+        )
+    for itinerary in schedule.itineraries:
+        for lunch in itinerary.lunches:
+            found.lunches[itinerary.patient, lunch.day] = problem.at(
+                day=lunch.day, step=lunch.start
+            )
+    return found

@@ -7,6 +7,12 @@ exactly one. Optional intervals per option go into each professional's no-overla
 into the room's, and the task's own interval into the patient's, together with the patient's
 lunch breaks and the rests after long tests.
 
+Solving runs in phases (``SolveOptions.sessions``): first the model where every patient's day
+is a morning or an afternoon and a tiring test ends it, which holds the good timetables in a
+far smaller space; then the same with the patients' total time capped at the best found, for
+the professionals' idle time; then the full model, hinted with the best so far, which gives
+the proven bound and may still improve on it.
+
 Explaining builds the same model with every rule instance (a patient's lunch, one precedence,
 one professional's hours, ...) guarded by its own literal, assumes them all, and asks CP-SAT
 for a sufficient set of assumptions behind the infeasibility. That set is then shrunk by
@@ -27,7 +33,7 @@ from ortools.sat.python import cp_model_helper as cmh
 from ortools.util.python.sorted_interval_list import Domain
 
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
-from rarebridge.engines.clinic.greedy import FirstFit, first_fit
+from rarebridge.engines.clinic.greedy import FirstFit, first_fit, timetable_of
 from rarebridge.engines.clinic.model import Clinic
 from rarebridge.engines.clinic.options import SolveOptions, Weights
 from rarebridge.engines.clinic.precheck import precheck
@@ -56,7 +62,96 @@ def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
     hint = None
     if options.greedy_hint:
         hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
+    if options.sessions and any(p.lunch for p in clinic.patients):
+        hint = _sessions_first(problem=problem, options=options, hint=hint, started=started)
+        if options.deterministic_time_limit is not None:
+            rest = max(0.1, 1 - options.sessions_share - options.sessions_idle_share)
+            options = dataclasses.replace(
+                options, deterministic_time_limit=options.deterministic_time_limit * rest
+            )
     return optimise(problem=problem, options=options, hint=hint, started=started)
+
+
+def _sessions_first(
+    *, problem: Problem, options: SolveOptions, hint: FirstFit | None, started: float
+) -> FirstFit | None:
+    """Search the timetables where each patient comes for a morning or an afternoon each day
+    and a tiring test ends their day (``SolveOptions.sessions``); return the best found as
+    the hint for the full model, or the given hint when that is better. Such a timetable keeps
+    every rule of the full model, so it is also a valid answer should the full search find
+    nothing better."""
+    start_from = hint
+    # Patients whom no morning or afternoon holds in greedy's layout stay free, so that the
+    # search starts from a timetable of its own model.
+    who = frozenset(problem.patients)
+    if options.greedy_hint:
+        in_sessions = first_fit(
+            problem=problem, weights=options.weights, best_fit=True, sessions=True
+        )
+        if in_sessions.failed is None:
+            start_from = in_sessions
+            who -= in_sessions.outside_sessions
+    found = optimise(
+        problem=problem,
+        options=_share(options=options, started=started, share=options.sessions_share),
+        hint=start_from,
+        started=started,
+        explain_infeasible=False,
+        sessions=who,
+    )
+    if not found.has_timetable:
+        return hint
+    if found.cost is not None and options.sessions_idle_share > 0:
+        # The patients' days are about as short as they get: hold them there and spend a
+        # while on the professionals' idle time, which the weighted search comes to last.
+        tighter = optimise(
+            problem=problem,
+            options=_share(options=options, started=started, share=options.sessions_idle_share),
+            hint=timetable_of(problem=problem, schedule=found),
+            started=started,
+            explain_infeasible=False,
+            sessions=in_sessions_of(problem=problem, schedule=found),
+            span_cap=found.cost.patient_span,
+        )
+        if tighter.has_timetable and (tighter.objective or 0) <= (found.objective or 0):
+            found = tighter
+    if hint is not None and hint.failed is None and hint.cost < (found.objective or 0):
+        return hint  # greedy's start was better: the solver never does worse than greedy
+    return timetable_of(problem=problem, schedule=found)
+
+
+def in_sessions_of(*, problem: Problem, schedule: Schedule) -> frozenset[str]:
+    """The patients whose every day in ``schedule`` is a morning or an afternoon, with any
+    tiring test last (when they could come on another day)."""
+    found = set()
+    for itinerary in schedule.itineraries:
+        patient = problem.patients[itinerary.patient]
+        several_days = len(problem.patient_days(patient=patient.id)) > 1
+        kept = True
+        for day in {v.day for v in itinerary.visits}:
+            today = [v for v in itinerary.visits if v.day == day]
+            first, last = min(v.start for v in today), max(v.end for v in today)
+            lunch = patient.lunch
+            if lunch is not None and not (
+                last <= lunch.latest - lunch.duration or first >= lunch.earliest + lunch.duration
+            ):
+                kept = False
+            tiring = [v for v in today if problem.task[v.id].rest_after]
+            if several_days and any(v.end < last for v in tiring):
+                kept = False
+        if kept:
+            found.add(patient.id)
+    return frozenset(found)
+
+
+def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
+    """``options`` for one phase of a search: ``share`` of the time limits, from now."""
+    deterministic = options.deterministic_time_limit
+    return dataclasses.replace(
+        options,
+        time_limit_seconds=time.perf_counter() - started + options.time_limit_seconds * share,
+        deterministic_time_limit=None if deterministic is None else deterministic * share,
+    )
 
 
 def optimise(
@@ -69,10 +164,18 @@ def optimise(
     keep_hard: bool = False,
     explain_infeasible: bool = True,
     repair_hint: bool = False,
+    sessions: frozenset[str] = frozenset(),
+    span_cap: int | None = None,
 ) -> Schedule:
     keep = keep or {}
     model = _Model(
-        problem=problem, explain=False, weights=options.weights, keep=keep, keep_hard=keep_hard
+        problem=problem,
+        explain=False,
+        weights=options.weights,
+        keep=keep,
+        keep_hard=keep_hard,
+        sessions=sessions,
+        span_cap=span_cap,
     )
     if model.empty:
         return _infeasible(
@@ -242,9 +345,14 @@ class _Model:
         weights: Weights,
         keep: Mapping[str, Placement],
         keep_hard: bool,
+        sessions: frozenset[str] = frozenset(),
+        span_cap: int | None = None,
     ) -> None:
         self.problem = problem
         self.explain = explain
+        # Patients whose days are each a morning or an afternoon, tiring tests last.
+        self.sessions = frozenset() if explain else sessions
+        self.span_cap = span_cap
         self.cp = cp_model.CpModel()
         self.rule_literal: dict[int, cp_model.IntVar] = {}
         self.rule_of: dict[int, Explanation] = {}
@@ -560,6 +668,20 @@ class _Model:
                 self.cp.add(last - first >= sum(d * _as_int(on) for d, on in present))
             if patient.max_span is not None:
                 self._when(self.cp.add(last - first <= patient.max_span), span_guard)
+            if patient_id in self.sessions and patient.lunch is not None:
+                # A morning ends in time for lunch; an afternoon starts after it.
+                lunch = patient.lunch
+                morning = self.cp.new_bool_var(f"morning_{patient_id}_{day}")
+                ends = problem.at(day=day, step=lunch.latest - lunch.duration)
+                begins = problem.at(day=day, step=lunch.earliest + lunch.duration)
+                self.cp.add(last <= ends).only_enforce_if(morning)
+                self.cp.add(first >= begins).only_enforce_if(~morning)
+            if patient_id in self.sessions and len(problem.patient_days(patient=patient_id)) > 1:
+                # A tiring test ends the patient's day, so its rest is not spent waiting.
+                for task in tasks:
+                    on = self.on[task.id].get(day)
+                    if task.rest_after and on is not None:
+                        self._when(self.cp.add(last <= self.start[task.id] + task.duration), on)
 
         self._fasting(patient_id=patient_id, tasks=tasks)
         self._round_table(patient_id=patient_id, tasks=tasks)
@@ -739,6 +861,8 @@ class _Model:
             # Redundant, for the bound: a professional's day lasts as long as their visits.
             self.cp.add(last - first >= sum(busy))
         span = sum(self.last[k] - self.first[k] for k in self.last)
+        if self.span_cap is not None:
+            self.cp.add(span <= self.span_cap)
         idle = sum(self.staff_last[k] - self.staff_first[k] for k in self.staff_last) - staff_busy
         # Redundant, for the bound: per-day busy time is only known for tasks whose
         # professional is fixed, but in total nobody is idle for less than nothing.
