@@ -303,6 +303,7 @@ PERIODIC_JOBS = [
     "rarebridge.safety.services.alerts_escalate_due",
     "rarebridge.counselling.services.call_reminders_due",
     "rarebridge.trials.services.assessment_invitations_due",
+    "rarebridge.care.services.clinic_replans_requeue_due",
 ]
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
 # The secret from which concealed allocation sequences are derived; empty derives it from

@@ -113,6 +113,46 @@ def test_it_keeps_a_case_plan_and_a_timeline_without_note_text(cast, team):
     ).exists()
 
 
+def test_it_names_checklist_items_and_statuses_on_the_timeline_in_the_readers_language(
+    cast, team, as_user
+):
+    from django.utils import translation
+
+    from rarebridge.care.services import checklist_set
+
+    for kind, key, status in (
+        ("transition", "t16-medicines", "in_progress"),
+        ("benefits", "disability-card", "done"),
+        ("travel", "stay-booked", "n_a"),
+        ("benefits", "no-such-item", "done"),
+    ):
+        checklist_set(
+            patient=cast.patient, by=cast.care_coordinator, kind=kind, key=key, status=status
+        )
+
+    with translation.override("en"):
+        english = [line.text for line in timeline_for(patient=cast.patient)[:4]]
+    with translation.override("de"):
+        german = [line.text for line in timeline_for(patient=cast.patient)[:4]]
+
+    assert english == [
+        "Checklist updated: “no-such-item” is now: Done.",
+        "Checklist updated: “Hotel or family room booked” is now: Does not apply.",
+        "Checklist updated: “Example: disability card (travel and tax relief)” is now: Done.",
+        "Checklist updated: “Knows their medicines and doses” is now: In progress.",
+    ]
+    assert german[1] == (
+        "Checkliste aktualisiert: „Hotel oder Familienzimmer gebucht“ ist jetzt: Trifft nicht zu."
+    )
+    assert "Kennt die eigenen Medikamente und Dosierungen" in german[3]
+    assert not any("t16-medicines" in line or "in_progress" in line for line in german)
+    reader = as_user(cast.care_coordinator)
+    cast.care_coordinator.language = "de"
+    cast.care_coordinator.save()
+    page = reader.get(reverse("care:patient", args=[cast.patient.pk])).content.decode()
+    assert "Kennt die eigenen Medikamente und Dosierungen" in page
+
+
 def test_it_shows_the_care_page_to_the_care_coordinator_and_audits_it(cast, team, as_user):
     page = as_user(cast.care_coordinator).get(reverse("care:patient", args=[cast.patient.pk]))
 
@@ -238,18 +278,47 @@ def test_it_hides_clinics_from_other_tenants_and_roles(cast, planned, as_user):
     )
 
 
-def test_it_cancels_an_appointment_from_the_page_and_replans(cast, planned, as_user):
+def test_it_cancels_an_appointment_at_once_and_replans_in_the_background(
+    cast, planned, as_user, django_capture_on_commit_callbacks
+):
+    from rarebridge.care.models import ClinicReplan
+
     anna = planned.invitations[0]
     hearing = anna.appointments.get(label="Hearing test")
+    client = as_user(cast.care_coordinator)
+    page = reverse("care:clinic", args=[planned.clinic.pk])
+    progress = reverse("care:clinic_progress", args=[planned.clinic.pk])
 
-    response = as_user(cast.care_coordinator).post(
-        reverse("care:appointment_cancel", args=[hearing.pk])
-    )
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("care:appointment_cancel", args=[hearing.pk]))
 
+    # Recorded at once; the re-plan waits for the worker.
     assert response.status_code == 302
     hearing.refresh_from_db()
     assert hearing.status == "cancelled"
+    replan = ClinicReplan.objects.get(clinic=planned.clinic)
+    assert (replan.status, replan.touched) == ("queued", [anna.pk])
+    waiting = client.get(page).content.decode()
+    assert "Re-planning since" in waiting
+    assert "After: Hearing test cancelled for Anna Schmidt." in waiting
+    assert f'hx-get="{progress}"' in waiting
+    assert client.get(progress, headers={"HX-Request": "true"}).status_code == 204
+    assert AuditEntry.objects.filter(
+        action="care.clinic.replan_requested", actor=cast.care_coordinator
+    ).exists()
+
+    for callback in queued:
+        callback()
+
+    replan.refresh_from_db()
+    assert replan.status == "done"
     assert not hearing.visits.exists()
+    done = client.get(progress, headers={"HX-Request": "true"})
+    assert (done.status_code, done["HX-Refresh"]) == (200, "true")
+    result = client.get(page).content.decode()
+    assert "Re-planning since" not in result
+    assert "Re-planned" in result and "After: Hearing test cancelled for Anna Schmidt." in result
+    assert client.get(progress).status_code == 302  # without HTMX: the page itself
 
 
 def test_it_shows_day_sheets_per_professional_and_per_room(cast, planned, as_user):

@@ -505,16 +505,19 @@ def test_it_exports_responses_as_valid_fhir_questionnaire_responses(study, cast)
 def test_it_sends_each_invitation_and_reminder_once_in_the_window(study, cast):
     participant, _allocation = _arm_of(study, cast, "inv@example.org", "control")
     t1 = participant.assessments.get(timepoint="T1")
+
+    def sent() -> list[int]:
+        # Other participants randomised on the way may have windows open too: count this one's.
+        sends = AssessmentSend.objects.filter(assessment=t1).order_by("number")
+        return list(sends.values_list("number", flat=True))
+
     with time_machine.travel(t1.due_at - timedelta(hours=3), tick=False):
-        assert assessment_invitations_due() == 1
+        assert assessment_invitations_due() >= 1
+        assert sent() == [0]
         assert assessment_invitations_due() == 0
     with time_machine.travel(t1.due_at + timedelta(days=4), tick=False):
-        assert assessment_invitations_due() == 1
-    assert list(
-        AssessmentSend.objects.filter(assessment=t1)
-        .order_by("number")
-        .values_list("number", flat=True)
-    ) == [0, 1]
+        assert assessment_invitations_due() >= 1
+    assert sent() == [0, 1]
     assert Message.objects.filter(template_key="study_questionnaire").exists()
 
 
@@ -525,7 +528,8 @@ def test_it_sends_nothing_after_withdrawal_from_the_questionnaires(study, cast):
     )
     t1 = participant.assessments.get(timepoint="T1")
     with time_machine.travel(t1.due_at - timedelta(hours=3), tick=False):
-        assert assessment_invitations_due() == 0
+        assessment_invitations_due()
+        assert not AssessmentSend.objects.filter(assessment__participant=participant).exists()
         with pytest.raises(ValidationError):
             response_save(
                 response=response_for(assessment=t1, instrument="phq9"),

@@ -75,3 +75,19 @@ def letter_template(*, key: str, language: str) -> tuple[str, str]:
         if path.exists():
             return path.read_text(encoding="utf-8"), lang
     raise LookupError(key)
+
+
+def checklist_titles(*, country: str, language: str | None = None) -> dict[tuple[str, str], str]:
+    """Every checklist item's title by (kind, key), in ``language``: transition milestones,
+    travel, and the benefits of ``country`` first, then of the other countries."""
+    titles: dict[tuple[str, str], str] = {}
+    for stage in transition_milestones(language=language):
+        for item in stage["items"]:
+            titles["transition", item["key"]] = item["text"]
+    for item in travel_checklist(language=language):
+        titles["travel", item["key"]] = item["text"]
+    countries = sorted(p.stem for p in (CONTENT_DIR / "benefits").glob("*.json"))
+    for code in sorted(countries, key=lambda c: c != (country or "").lower()):
+        for item in benefits_checklist(country=code, language=language):
+            titles.setdefault(("benefits", item["key"]), item["text"])
+    return titles

@@ -168,6 +168,11 @@ class Clinic(TimeStampedModel):
     wall_seconds = models.FloatField(null=True, blank=True)
     # Set while a planning task is queued or running; the task clears it.
     planning_since = models.DateTimeField(null=True, blank=True)
+    # The last change to the set-up that matters to the plan; after ``planned_at`` the
+    # timetable no longer shows the set-up as it is, and the page asks to plan again.
+    setup_changed_at = models.DateTimeField(null=True, blank=True)
+    # Taken by the background re-plan while it runs: one re-plan at a time writes the timetable.
+    replan_lease = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -180,6 +185,12 @@ class Clinic(TimeStampedModel):
     @property
     def has_timetable(self) -> bool:
         return self.status in (self.Status.OPTIMAL, self.Status.FEASIBLE)
+
+    @property
+    def setup_changed_since_plan(self) -> bool:
+        return bool(
+            self.planned_at and self.setup_changed_at and self.setup_changed_at > self.planned_at
+        )
 
     @property
     def gap_percent(self) -> float | None:
@@ -395,6 +406,49 @@ class ScheduledVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class ClinicReplan(models.Model):
+    """A change to a planned clinic (a cancellation, a late arrival, a changed set-up), recorded
+    at once, and the background re-plan around it. Changes recorded while a re-plan runs are
+    re-planned together next; ``batch`` is the last change of the re-plan that took them."""
+
+    class Reason(models.TextChoices):
+        APPOINTMENT_CANCELLED = "appointment", _("Appointment cancelled")
+        INVITATION_CANCELLED = "invitation", _("Family cannot come")
+        PROFESSIONAL_LATE = "late", _("Professional arrives late")
+        SETUP_CHANGED = "setup", _("Set-up changed")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Re-planning")
+        DONE = "done", _("Re-planned")
+        KEPT = "kept", _("Could not be re-planned; the timetable was kept")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="replans")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    # What changed, for the page and the audit: ids and the labels of the moment.
+    params = models.JSONField(default=dict, blank=True)
+    # Invitations whose itinerary the change itself alters (they are told even if nothing moves).
+    touched = models.JSONField(default=list, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    batch = models.PositiveIntegerField(null=True, blank=True)
+    # Appointments placed anew: [{"invitation", "appointment", "from", "to"}], ISO datetimes,
+    # "from" empty for one that had no place before.
+    moved = models.JSONField(default=list, blank=True)
+
+    objects = ScopedManager(organisation="clinic__organisation")
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["clinic", "status"], name="care_replan_clinic_status")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.status} ({self.clinic_id})"
 
 
 class TravelPlan(TimeStampedModel):

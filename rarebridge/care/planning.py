@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from django.utils import timezone
+
 from rarebridge.care.models import (
     Clinic,
     ClinicDay,
@@ -40,6 +42,8 @@ class Loaded:
     invitations: dict[str, ClinicInvitation] = field(default_factory=dict)
     appointments: dict[str, RequiredAppointment] = field(default_factory=dict)
     day_starts_at: time = time(8, 0)
+    # When the rows were read: a plan made from them shows the set-up as of this moment.
+    loaded_at: datetime = field(default_factory=timezone.now)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

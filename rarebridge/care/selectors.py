@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.care.content import checklist_titles
 from rarebridge.care.models import (
     CLINICAL_TEAM_ROLES,
     CareEvent,
@@ -30,6 +33,7 @@ from rarebridge.care.models import (
     Clinic,
     ClinicInvitation,
     ClinicProfessional,
+    ClinicReplan,
     ClinicRoom,
     RequiredAppointment,
     ScheduledVisit,
@@ -137,7 +141,7 @@ TIMELINE_TEXT = {
     "care.task.added": gettext_lazy("Task added: %(title)s"),
     "care.task.completed": gettext_lazy("Task done: %(title)s"),
     "care.note.added": gettext_lazy("A note was written."),
-    "care.checklist.updated": gettext_lazy("Checklist updated: %(key)s is now %(status)s."),
+    "care.checklist.updated": gettext_lazy("Checklist updated: “%(item)s” is now: %(status)s."),
     "care.letter.written": gettext_lazy("A letter to school was written."),
     "care.clinic.invited": gettext_lazy("Invited to the clinic %(clinic)s."),
     "care.clinic.planned": gettext_lazy("Itinerary planned for %(clinic)s."),
@@ -147,6 +151,9 @@ TIMELINE_TEXT = {
     "care.itinerary.sent": gettext_lazy("Itinerary for %(clinic)s sent to the family."),
     "care.invitation.cancelled": gettext_lazy("No longer coming to %(clinic)s."),
     "care.appointment.cancelled": gettext_lazy("Appointment cancelled: %(label)s"),
+    "care.appointment.removed": gettext_lazy("Appointment taken off the clinic set-up: %(label)s"),
+    "care.invitation.updated": gettext_lazy("Arrangements for %(clinic)s changed."),
+    "care.invitation.removed": gettext_lazy("Invitation to %(clinic)s withdrawn."),
     "care.travel.updated": gettext_lazy("Travel and stay updated for %(clinic)s."),
 }
 
@@ -158,12 +165,33 @@ class TimelineLine:
     text: str
 
 
+def _checklist_params(
+    params: dict[str, Any], *, patient: PatientProfile, titles: dict[tuple[str, str], str]
+) -> dict[str, Any]:
+    """A checklist line names the item and its status as the reader reads them, not as stored."""
+    kind, key, status = params.get("kind", ""), params.get("key", ""), params.get("status", "")
+    if not titles:
+        titles.update(checklist_titles(country=patient.country_id))
+    return {
+        **params,
+        "item": titles.get((kind, key), key),
+        "status": ChecklistEntry.Status(status).label
+        if status in ChecklistEntry.Status.values
+        else status,
+    }
+
+
 def timeline_for(*, patient: PatientProfile, limit: int = 100) -> list[TimelineLine]:
+    """The patient's care timeline, newest first, in the reader's language."""
     lines = []
+    titles: dict[tuple[str, str], str] = {}
     for event in CareEvent.objects.filter(patient=patient).select_related("actor")[:limit]:
         template = TIMELINE_TEXT.get(event.code)
+        params = event.params
+        if event.code == "care.checklist.updated":
+            params = _checklist_params(params, patient=patient, titles=titles)
         try:
-            text = str(template) % event.params if template else event.code
+            text = str(template) % params if template else event.code
         except (KeyError, TypeError, ValueError):
             text = event.code
         lines.append(
@@ -209,6 +237,137 @@ def clinic_overview(*, clinic: Clinic) -> dict[str, Any]:
         "professionals": list(clinic.professionals.prefetch_related("rooms", "shifts__day")),
         "invitations": invitations,
     }
+
+
+SETUP_KINDS = ("day", "room", "professional", "invite", "appointment")
+
+
+def clinic_setup_item_get(*, clinic: Clinic, kind: str, id: int):
+    """One day, room, professional, invitation or required appointment of this clinic."""
+    rows: dict[str, QuerySet] = {
+        "day": clinic.days.prefetch_related("breaks"),
+        "room": clinic.rooms.all(),
+        "professional": clinic.professionals.prefetch_related("rooms", "shifts__day"),
+        "invite": clinic.invitations.select_related("patient__user").prefetch_related(
+            "days", "round_table_team"
+        ),
+        "appointment": RequiredAppointment.objects.filter(invitation__clinic=clinic)
+        .select_related("invitation__patient__user", "invitation__clinic")
+        .prefetch_related("professionals"),
+    }
+    if kind not in rows:
+        raise Http404
+    found = rows[kind].filter(pk=id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def clinic_setup_usage(*, clinic: Clinic) -> dict[str, set[int]]:
+    """What the stored timetable uses, by kind: removing any of it changes families' days."""
+    used: dict[str, set[int]] = {kind: set() for kind in SETUP_KINDS}
+    visits = clinic.visits.exclude(kind=ScheduledVisit.Kind.LUNCH)
+    for day_id, room_id, invitation_id, appointment_id in visits.values_list(
+        "day_id", "room_id", "invitation_id", "appointment_id"
+    ):
+        used["day"].add(day_id)
+        used["room"].add(room_id)
+        used["invite"].add(invitation_id)
+        if appointment_id:
+            used["appointment"].add(appointment_id)
+    used["professional"] = set(
+        ScheduledVisit.professionals.through.objects.filter(
+            scheduledvisit__clinic=clinic
+        ).values_list("clinicprofessional_id", flat=True)
+    )
+    return used
+
+
+CHANGE_TEXT = {
+    ClinicReplan.Reason.APPOINTMENT_CANCELLED: gettext_lazy("%(what)s cancelled for %(name)s"),
+    ClinicReplan.Reason.INVITATION_CANCELLED: gettext_lazy("%(name)s cannot come"),
+    ClinicReplan.Reason.PROFESSIONAL_LATE: gettext_lazy("%(who)s arrives at %(time)s on %(date)s"),
+    ClinicReplan.Reason.SETUP_CHANGED: gettext_lazy("The set-up changed"),
+}
+
+
+@dataclass(frozen=True)
+class MovedLine:
+    name: str
+    what: str
+    was: Any  # None: it had no place before
+    now: Any
+
+
+def clinic_progress(*, clinic: Clinic) -> dict[str, Any]:
+    """What the clinic page says about planning: a plan or re-plan under way (the changes it
+    is about), and the outcome of the last re-plan since the last plan."""
+    queued = list(clinic.replans.filter(status=ClinicReplan.Status.QUEUED).order_by("pk"))
+    last = (
+        clinic.replans.exclude(status=ClinicReplan.Status.QUEUED).order_by("-finished_at").first()
+    )
+    if last is not None and clinic.planned_at and last.finished_at < clinic.planned_at:
+        last = None  # a plan from scratch came after it
+    batch = list(clinic.replans.filter(batch=last.batch).order_by("pk")) if last else []
+    shown = [*queued, *batch]
+    invitation_ids = {r.params.get("invitation") for r in shown}
+    invitation_ids |= {m["invitation"] for m in last.moved} if last else set()
+    names = dict(
+        ClinicInvitation.objects.filter(pk__in=invitation_ids - {None}).values_list(
+            "pk", "patient__user__full_name"
+        )
+    )
+    labels = (
+        dict(
+            RequiredAppointment.objects.filter(
+                pk__in={m["appointment"] for m in last.moved if m["appointment"]}
+            ).values_list("pk", "label")
+        )
+        if last
+        else {}
+    )
+    moved = [
+        MovedLine(
+            name=names.get(m["invitation"], ""),
+            what=labels.get(m["appointment"], "") if m["appointment"] else _("Round table"),
+            was=datetime.fromisoformat(m["from"]) if m["from"] else None,
+            now=datetime.fromisoformat(m["to"]),
+        )
+        for m in (last.moved if last else [])
+    ]
+    return {
+        "planning": clinic.planning_since is not None,
+        "replanning": [_change_text(r, names) for r in queued],
+        "replanning_since": queued[0].requested_at if queued else None,
+        "busy": clinic.planning_since is not None or bool(queued),
+        "last_replan": {
+            "changes": [_change_text(r, names) for r in batch],
+            "kept": last.status == ClinicReplan.Status.KEPT,
+            "at": last.finished_at,
+            "moved": moved,
+        }
+        if last
+        else None,
+    }
+
+
+def _change_text(replan: ClinicReplan, names: dict[int, str]) -> str:
+    params = replan.params
+    day = params.get("day")
+    return str(CHANGE_TEXT[ClinicReplan.Reason(replan.reason)]) % {
+        "what": params.get("label", ""),
+        "name": names.get(params.get("invitation"), _("a family")),
+        "who": params.get("name", ""),
+        "time": params.get("arrives", ""),
+        "date": date_format(date.fromisoformat(day), "DATE_FORMAT") if day else "",
+    }
+
+
+def clinic_busy(*, clinic: Clinic) -> bool:
+    return (
+        clinic.planning_since is not None
+        or clinic.replans.filter(status=ClinicReplan.Status.QUEUED).exists()
+    )
 
 
 def invitation_get_for_user(
@@ -289,7 +448,13 @@ def _label(visit: ScheduledVisit, language: str) -> str:
         return _("Round table with your care team")
     appointment = visit.appointment
     assert appointment is not None
-    return appointment.labels.get(language) or appointment.label
+    return appointment_label(appointment, language)
+
+
+def appointment_label(appointment: RequiredAppointment, language: str | None) -> str:
+    """The appointment's name in ``language`` ("de", "de-at"), else the one staff entered."""
+    code = (language or "").split("-")[0].lower()
+    return (appointment.labels or {}).get(code, "").strip() or appointment.label
 
 
 def itinerary_for(*, invitation: ClinicInvitation, language: str) -> list[dict[str, Any]]:

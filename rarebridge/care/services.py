@@ -3,7 +3,7 @@ for things that happen to a patient, a line on their care timeline."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from rarebridge.care.models import (
     ClinicDay,
     ClinicInvitation,
     ClinicProfessional,
+    ClinicReplan,
     ClinicRoom,
     ProfessionalShift,
     RequiredAppointment,
@@ -289,6 +291,44 @@ def clinic_create(*, site: Site, name: str, by: User | None, step_minutes: int =
     return clinic
 
 
+#
+# Once a clinic has a plan, a change to the set-up that the plan depends on marks it: the
+# page says the set-up changed since the plan and offers to plan again. The timetable that
+# families have is never changed silently: removing a day, room or professional takes their
+# appointments out of it (and asks for a new plan); a family or an appointment that is in it
+# is taken off through "cannot come" and "cancel", which re-plan and tell the people.
+
+
+def _setup_changed(clinic: Clinic) -> None:
+    """The set-up changed in a way the plan depends on."""
+    now = timezone.now()
+    if Clinic.objects.filter(pk=clinic.pk, planned_at__isnull=False).update(
+        setup_changed_at=now, updated_at=now
+    ):
+        clinic.setup_changed_at = now
+
+
+def _check_day(
+    *,
+    clinic: Clinic,
+    on: date,
+    opens: time,
+    closes: time,
+    breaks: list[tuple[time, time]],
+    day: ClinicDay | None = None,
+) -> None:
+    if opens >= closes:
+        raise ValidationError(_("A clinic day must close after it opens."))
+    others = clinic.days.exclude(pk=day.pk) if day is not None else clinic.days.all()
+    if others.filter(date=on).exists():
+        raise ValidationError(_("The clinic already has that day."))
+    if day is None and others.count() >= 2:
+        raise ValidationError(_("A one-stop clinic has one or two days."))
+    for starts, ends in breaks:
+        if not opens <= starts < ends <= closes:
+            raise ValidationError(_("A break must lie inside the opening hours."))
+
+
 def clinic_day_add(
     *,
     clinic: Clinic,
@@ -298,16 +338,9 @@ def clinic_day_add(
     breaks: list[tuple[time, time]] = (),  # type: ignore[assignment]
     fasting_by: time | None = None,
     by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> ClinicDay:
-    if opens >= closes:
-        raise ValidationError(_("A clinic day must close after it opens."))
-    if clinic.days.filter(date=day).exists():
-        raise ValidationError(_("The clinic already has that day."))
-    if clinic.days.count() >= 2:
-        raise ValidationError(_("A one-stop clinic has one or two days."))
-    for starts, ends in breaks:
-        if not opens <= starts < ends <= closes:
-            raise ValidationError(_("A break must lie inside the opening hours."))
+    _check_day(clinic=clinic, on=day, opens=opens, closes=closes, breaks=list(breaks))
     with transaction.atomic():
         row = ClinicDay.objects.create(
             clinic=clinic, date=day, opens=opens, closes=closes, fasting_by=fasting_by
@@ -315,9 +348,87 @@ def clinic_day_add(
         for starts, ends in breaks:
             ClinicBreak.objects.create(day=row, starts=starts, ends=ends)
         audit_log(
-            action="care.clinic.day_added", actor=by, obj=clinic, payload={"date": day.isoformat()}
+            action="care.clinic.day_added",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"date": day.isoformat()},
         )
+        _setup_changed(clinic)
     return row
+
+
+def clinic_day_update(
+    *,
+    day: ClinicDay,
+    on: date,
+    opens: time,
+    closes: time,
+    breaks: list[tuple[time, time]] = (),  # type: ignore[assignment]
+    fasting_by: time | None = None,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> ClinicDay:
+    """Change a day's date, hours, breaks or fasting deadline."""
+    clinic = day.clinic
+    _check_day(clinic=clinic, on=on, opens=opens, closes=closes, breaks=list(breaks), day=day)
+    before = (day.date, day.opens, day.closes, day.fasting_by, _breaks_of(day))
+    with transaction.atomic():
+        day.date, day.opens, day.closes, day.fasting_by = on, opens, closes, fasting_by
+        day.save()
+        if _breaks_of(day) != sorted(breaks):
+            day.breaks.all().delete()
+            for starts, ends in breaks:
+                ClinicBreak.objects.create(day=day, starts=starts, ends=ends)
+        changed = before != (on, opens, closes, fasting_by, sorted(breaks))
+        audit_log(
+            action="care.clinic.day_updated",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"day": day.pk, "date": on.isoformat(), "changed": changed},
+        )
+        if changed:
+            _setup_changed(clinic)
+    return day
+
+
+def _breaks_of(day: ClinicDay) -> list[tuple[time, time]]:
+    return sorted((b.starts, b.ends) for b in day.breaks.all())
+
+
+def clinic_day_remove(
+    *, day: ClinicDay, by: User | None = None, request: HttpRequest | None = None
+) -> None:
+    """Take a day off the clinic; its appointments leave the timetable, which then needs a new
+    plan. Refused while someone comes on that day only (they would then come on any)."""
+    clinic = day.clinic
+    # Hours or attendance on no day at all would read as "every day": ask for a choice first.
+    only_then = [
+        p.name
+        for p in clinic.professionals.prefetch_related("shifts")
+        if p.shifts.all() and {s.day_id for s in p.shifts.all()} == {day.pk}
+    ] + [
+        i.patient.user.full_name
+        for i in clinic.invitations.select_related("patient__user").prefetch_related("days")
+        if {d.pk for d in i.days.all()} == {day.pk}
+    ]
+    if only_then:
+        raise ValidationError(
+            _("These people come only on this day: %(names)s. Change their days first.")
+            % {"names": ", ".join(only_then)}
+        )
+    with transaction.atomic():
+        in_timetable = day.visits.exclude(kind=ScheduledVisit.Kind.LUNCH).count()
+        audit_log(
+            action="care.clinic.day_removed",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"date": day.date.isoformat(), "timetable_visits": in_timetable},
+        )
+        day.delete()
+        _setup_changed(clinic)
 
 
 def clinic_room_add(
@@ -327,13 +438,85 @@ def clinic_room_add(
     kind: str = "consulting",
     step_free: bool = True,
     by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> ClinicRoom:
     if clinic.rooms.filter(name=name).exists():
         raise ValidationError(_("The clinic already has a room of that name."))
     with transaction.atomic():
         room = ClinicRoom.objects.create(clinic=clinic, name=name, kind=kind, step_free=step_free)
-        audit_log(action="care.clinic.room_added", actor=by, obj=clinic, payload={"room": name})
+        audit_log(
+            action="care.clinic.room_added",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"room": name},
+        )
+        _setup_changed(clinic)
     return room
+
+
+def clinic_room_update(
+    *,
+    room: ClinicRoom,
+    name: str,
+    kind: str = "consulting",
+    step_free: bool = True,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> ClinicRoom:
+    """Rename a room or change its kind or access; a new name alone needs no new plan."""
+    clinic = room.clinic
+    if clinic.rooms.exclude(pk=room.pk).filter(name=name).exists():
+        raise ValidationError(_("The clinic already has a room of that name."))
+    changed = (room.kind, room.step_free) != (kind, step_free)
+    with transaction.atomic():
+        old = room.name
+        room.name, room.kind, room.step_free = name, kind, step_free
+        room.save()
+        audit_log(
+            action="care.clinic.room_updated",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"room": name, "was": old, "changed": changed},
+        )
+        if changed:
+            _setup_changed(clinic)
+    return room
+
+
+def clinic_room_remove(
+    *, room: ClinicRoom, by: User | None = None, request: HttpRequest | None = None
+) -> None:
+    """Take a room off the clinic; appointments in it leave the timetable, which then needs a
+    new plan. Refused while it is the only room of a professional (they would then use any)."""
+    clinic = room.clinic
+    only_room = [
+        p.name for p in room.professionals.prefetch_related("rooms") if len(p.rooms.all()) == 1
+    ]
+    if only_room:
+        raise ValidationError(
+            _("%(names)s can use only this room. Give them another room first.")
+            % {"names": ", ".join(only_room)}
+        )
+    with transaction.atomic():
+        in_timetable = room.visits.count()
+        audit_log(
+            action="care.clinic.room_removed",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"room": room.name, "timetable_visits": in_timetable},
+        )
+        room.delete()
+        _setup_changed(clinic)
+
+
+def _check_professional(*, clinic: Clinic, rooms, shifts) -> None:
+    if any(room.clinic_id != clinic.pk for room in rooms):
+        raise ValidationError(_("A professional can only use this clinic's rooms."))
+    if any(day.clinic_id != clinic.pk for day, _starts, _ends in shifts or ()):
+        raise ValidationError(_("A professional's hours must be on this clinic's days."))
 
 
 def clinic_professional_add(
@@ -345,9 +528,9 @@ def clinic_professional_add(
     shifts: list[tuple[ClinicDay, time, time]] = (),  # type: ignore[assignment]
     user: User | None = None,
     by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> ClinicProfessional:
-    if any(room.clinic_id != clinic.pk for room in rooms):
-        raise ValidationError(_("A professional can only use this clinic's rooms."))
+    _check_professional(clinic=clinic, rooms=rooms, shifts=shifts)
     with transaction.atomic():
         pro = ClinicProfessional.objects.create(
             clinic=clinic, name=name, discipline=discipline, user=user
@@ -359,9 +542,100 @@ def clinic_professional_add(
             action="care.clinic.professional_added",
             actor=by,
             obj=clinic,
+            request=request,
             payload={"name": name, "discipline": discipline},
         )
+        _setup_changed(clinic)
     return pro
+
+
+def clinic_professional_update(
+    *,
+    professional: ClinicProfessional,
+    name: str,
+    discipline: str,
+    rooms: list[ClinicRoom] = (),  # type: ignore[assignment]
+    shifts: list[tuple[ClinicDay, time, time]] | None = None,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> ClinicProfessional:
+    """Change a professional's name, discipline, rooms or hours (``shifts`` None: unchanged)."""
+    clinic = professional.clinic
+    _check_professional(clinic=clinic, rooms=rooms, shifts=shifts)
+    before_rooms = {r.pk for r in professional.rooms.all()}
+    before_shifts = sorted((s.day_id, s.starts, s.ends) for s in professional.shifts.all())
+    with transaction.atomic():
+        professional.name, professional.discipline = name, discipline
+        professional.save()
+        professional.rooms.set(rooms)
+        if shifts is not None:
+            professional.shifts.all().delete()
+            for day, starts, ends in shifts:
+                ProfessionalShift.objects.create(
+                    professional=professional, day=day, starts=starts, ends=ends
+                )
+        changed = before_rooms != {r.pk for r in rooms} or (
+            shifts is not None and before_shifts != sorted((d.pk, a, b) for d, a, b in shifts)
+        )
+        audit_log(
+            action="care.clinic.professional_updated",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={"professional": professional.pk, "name": name, "changed": changed},
+        )
+        if changed:
+            _setup_changed(clinic)
+    return professional
+
+
+def clinic_professional_remove(
+    *,
+    professional: ClinicProfessional,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Take a professional off the clinic; their appointments leave the timetable, which then
+    needs a new plan. Refused while they are the only one who can see an appointment."""
+    clinic = professional.clinic
+    needed = (
+        RequiredAppointment.objects.filter(
+            professionals=professional, status=RequiredAppointment.Status.NEEDED
+        )
+        .select_related("invitation__patient__user")
+        .prefetch_related("professionals")
+    )
+    alone = [a for a in needed if len(a.professionals.all()) == 1]
+    if alone:
+        raise ValidationError(
+            _(
+                "%(name)s is the only one who can see %(what)s. Choose someone else for "
+                "these appointments first."
+            )
+            % {
+                "name": professional.name,
+                "what": ", ".join(
+                    f"{a.label} ({a.invitation.patient.user.full_name})" for a in alone
+                ),
+            }
+        )
+    with transaction.atomic():
+        visits = ScheduledVisit.objects.filter(clinic=clinic, professionals=professional)
+        in_timetable = visits.count()
+        visits.delete()
+        audit_log(
+            action="care.clinic.professional_removed",
+            actor=by,
+            obj=clinic,
+            request=request,
+            payload={
+                "name": professional.name,
+                "discipline": professional.discipline,
+                "timetable_visits": in_timetable,
+            },
+        )
+        professional.delete()
+        _setup_changed(clinic)
 
 
 @transaction.atomic
@@ -377,11 +651,13 @@ def clinic_invite(
     family: str = "",
     round_table_minutes: int = 0,
     round_table_team: list[ClinicProfessional] = (),  # type: ignore[assignment]
+    request: HttpRequest | None = None,
 ) -> ClinicInvitation:
     if patient.organisation_id != clinic.organisation_id:
         raise ValidationError(_("The patient belongs to another organisation."))
     if clinic.invitations.filter(patient=patient).exists():
         raise ValidationError(_("The patient is invited already."))
+    _check_invitation(clinic=clinic, days=days, round_table_team=round_table_team)
     invitation = ClinicInvitation.objects.create(
         organisation_id=clinic.organisation_id,
         clinic=clinic,
@@ -395,9 +671,140 @@ def clinic_invite(
     invitation.days.set(days)
     invitation.round_table_team.set(round_table_team)
     _record(
-        action="care.clinic.invited", by=by, obj=invitation, patient=patient, clinic=clinic.name
+        action="care.clinic.invited",
+        by=by,
+        obj=invitation,
+        patient=patient,
+        request=request,
+        clinic=clinic.name,
     )
+    _setup_changed(clinic)
     return invitation
+
+
+def _check_invitation(*, clinic: Clinic, days, round_table_team) -> None:
+    if any(d.clinic_id != clinic.pk for d in days) or any(
+        p.clinic_id != clinic.pk for p in round_table_team
+    ):
+        raise ValidationError(_("Choose days and people of this clinic."))
+
+
+@transaction.atomic
+def clinic_invitation_update(
+    *,
+    invitation: ClinicInvitation,
+    by: User | None,
+    days: list[ClinicDay] = (),  # type: ignore[assignment]
+    step_free: bool = False,
+    max_hours_a_day: Decimal | None = None,
+    lunch_minutes: int = 30,
+    family: str = "",
+    round_table_minutes: int = 0,
+    round_table_team: list[ClinicProfessional] = (),  # type: ignore[assignment]
+    request: HttpRequest | None = None,
+) -> ClinicInvitation:
+    """Change what an invited family needs around their appointments."""
+    clinic = invitation.clinic
+    _check_invitation(clinic=clinic, days=days, round_table_team=round_table_team)
+
+    def state(inv, day_ids, team_ids):
+        hours = None if inv.max_hours_a_day is None else Decimal(inv.max_hours_a_day)
+        return (
+            inv.step_free,
+            hours,
+            inv.lunch_minutes,
+            inv.family,
+            inv.round_table_minutes,
+            day_ids,
+            team_ids,
+        )
+
+    before = state(
+        invitation,
+        {d.pk for d in invitation.days.all()},
+        {p.pk for p in invitation.round_table_team.all()},
+    )
+    invitation.step_free = step_free
+    invitation.max_hours_a_day = max_hours_a_day
+    invitation.lunch_minutes = lunch_minutes
+    invitation.family = family
+    invitation.round_table_minutes = round_table_minutes
+    invitation.save()
+    invitation.days.set(days)
+    invitation.round_table_team.set(round_table_team)
+    changed = before != state(invitation, {d.pk for d in days}, {p.pk for p in round_table_team})
+    _record(
+        action="care.invitation.updated",
+        by=by,
+        obj=invitation,
+        patient=invitation.patient,
+        request=request,
+        clinic=clinic.name,
+    )
+    if changed:
+        _setup_changed(clinic)
+    return invitation
+
+
+@transaction.atomic
+def clinic_invitation_remove(
+    *, invitation: ClinicInvitation, by: User | None, request: HttpRequest | None = None
+) -> None:
+    """Withdraw an invitation made by mistake. A family with appointments in the timetable or
+    with travel arranged is taken off with "cannot come" instead, which keeps the record."""
+    name = invitation.patient.user.full_name
+    if invitation.visits.exists():
+        raise ValidationError(
+            _(
+                "%(name)s has appointments in the timetable. If they cannot come, take them "
+                "off on the planning page: the clinic is re-planned around them."
+            )
+            % {"name": name}
+        )
+    if TravelPlan.objects.filter(invitation=invitation).exists():
+        raise ValidationError(
+            _(
+                "Travel and stay are arranged for %(name)s. If they cannot come, take them off "
+                "on the planning page: the travel record is kept."
+            )
+            % {"name": name}
+        )
+    clinic = invitation.clinic
+    _record(
+        action="care.invitation.removed",
+        by=by,
+        obj=clinic,
+        patient=invitation.patient,
+        request=request,
+        clinic=clinic.name,
+    )
+    invitation.delete()
+    _setup_changed(clinic)
+
+
+def _clean_labels(labels: dict[str, str] | None) -> dict[str, str]:
+    return {k: v.strip() for k, v in (labels or {}).items() if v and v.strip()}
+
+
+def _check_appointment(
+    *,
+    invitation: ClinicInvitation,
+    professionals: list[ClinicProfessional],
+    after: RequiredAppointment | None,
+    appointment: RequiredAppointment | None = None,
+) -> None:
+    if after is not None and after.invitation_id != invitation.pk:
+        raise ValidationError(_("An appointment can only follow one of the same patient's."))
+    if appointment is not None and after is not None:
+        # Following itself, or something that (in the end) follows it, can never be planned.
+        seen, step = set(), after
+        while step is not None and step.pk not in seen:
+            if step.pk == appointment.pk:
+                raise ValidationError(_("An appointment cannot come after itself."))
+            seen.add(step.pk)
+            step = step.after
+    if not professionals or any(p.clinic_id != invitation.clinic_id for p in professionals):
+        raise ValidationError(_("Choose who sees the patient from this clinic's professionals."))
 
 
 @transaction.atomic
@@ -415,15 +822,13 @@ def appointment_require(
     gap_minutes: int = 0,
     sibling_block: str = "",
     by: User | None = None,
+    request: HttpRequest | None = None,
 ) -> RequiredAppointment:
-    if after is not None and after.invitation_id != invitation.pk:
-        raise ValidationError(_("An appointment can only follow one of the same patient's."))
-    if not professionals or any(p.clinic_id != invitation.clinic_id for p in professionals):
-        raise ValidationError(_("Choose who sees the patient from this clinic's professionals."))
+    _check_appointment(invitation=invitation, professionals=professionals, after=after)
     appointment = RequiredAppointment.objects.create(
         invitation=invitation,
         label=label,
-        labels=labels or {},
+        labels=_clean_labels(labels),
         minutes=minutes,
         room_kind=room_kind,
         fasting=fasting,
@@ -437,9 +842,90 @@ def appointment_require(
         action="care.clinic.appointment_required",
         actor=by,
         obj=invitation,
+        request=request,
         payload={"label": label, "minutes": minutes},
     )
+    _setup_changed(invitation.clinic)
     return appointment
+
+
+@transaction.atomic
+def appointment_update(
+    *,
+    appointment: RequiredAppointment,
+    label: str,
+    professionals: list[ClinicProfessional],
+    minutes: int,
+    labels: dict[str, str] | None = None,
+    room_kind: str = "",
+    fasting: bool = False,
+    rest_after_minutes: int = 0,
+    after: RequiredAppointment | None = None,
+    gap_minutes: int = 0,
+    by: User | None = None,
+    request: HttpRequest | None = None,
+) -> RequiredAppointment:
+    """Change what an appointment needs; its name in any language needs no new plan."""
+    invitation = appointment.invitation
+    _check_appointment(
+        invitation=invitation, professionals=professionals, after=after, appointment=appointment
+    )
+    fields = ("minutes", "room_kind", "fasting", "rest_after_minutes", "after_id", "gap_minutes")
+    before = (
+        *(getattr(appointment, f) for f in fields),
+        {p.pk for p in appointment.professionals.all()},
+    )
+    appointment.label = label
+    appointment.labels = _clean_labels(labels)
+    appointment.minutes = minutes
+    appointment.room_kind = room_kind
+    appointment.fasting = fasting
+    appointment.rest_after_minutes = rest_after_minutes
+    appointment.after = after
+    appointment.gap_minutes = gap_minutes
+    appointment.save()
+    appointment.professionals.set(professionals)
+    changed = before != (
+        *(getattr(appointment, f) for f in fields),
+        {p.pk for p in professionals},
+    )
+    audit_log(
+        action="care.clinic.appointment_updated",
+        actor=by,
+        obj=invitation,
+        request=request,
+        payload={"appointment": appointment.pk, "label": label, "changed": changed},
+    )
+    if changed:
+        _setup_changed(invitation.clinic)
+    return appointment
+
+
+@transaction.atomic
+def appointment_remove(
+    *, appointment: RequiredAppointment, by: User | None, request: HttpRequest | None = None
+) -> None:
+    """Take an appointment off a family's list. One in the timetable is cancelled instead, so
+    the clinic is re-planned and the family told."""
+    invitation = appointment.invitation
+    if appointment.visits.exists():
+        raise ValidationError(
+            _(
+                "“%(what)s” for %(name)s is in the timetable. Cancel it on the planning page "
+                "instead: the clinic is re-planned and the family is told."
+            )
+            % {"what": appointment.label, "name": invitation.patient.user.full_name}
+        )
+    _record(
+        action="care.appointment.removed",
+        by=by,
+        obj=invitation,
+        patient=invitation.patient,
+        request=request,
+        label=appointment.label,
+    )
+    appointment.delete()
+    _setup_changed(invitation.clinic)
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -479,9 +965,25 @@ def _save_result(*, loaded: planning.Loaded, schedule: engine.Schedule) -> Clini
         schedule.cost.patient_waiting * clinic.step_minutes if schedule.cost else None
     )
     clinic.explanations = _explanations(schedule)
-    clinic.planned_at = timezone.now()
+    # Planned with the set-up as it was when it was read: a change made while the solver ran
+    # is later than this, so the page still asks for a new plan.
+    clinic.planned_at = loaded.loaded_at
     clinic.wall_seconds = round(schedule.wall_seconds, 3)
-    clinic.save()
+    # Only the plan's own fields: the lease and the planning marks belong to others.
+    clinic.save(
+        update_fields=[
+            "status",
+            "method",
+            "objective",
+            "bound",
+            "gap",
+            "waiting_minutes",
+            "explanations",
+            "planned_at",
+            "wall_seconds",
+            "updated_at",
+        ]
+    )
     return clinic
 
 
@@ -537,6 +1039,10 @@ def clinic_plan_request(
     """Queue planning in the background (the solver takes seconds); the page shows progress."""
     from rarebridge.care.tasks import plan_clinic
 
+    if _replanning(clinic):
+        raise ValidationError(
+            _("The clinic is being re-planned after a change. Plan again when that is done.")
+        )
     with transaction.atomic():
         clinic.planning_since = timezone.now()
         clinic.save(update_fields=["planning_since", "updated_at"])
@@ -572,80 +1078,396 @@ def clinic_plan_run(*, clinic_id: int, since: str, by_id: int | None) -> str:
     return str(clinic.status)
 
 
-def _replan(
+# --- re-planning after a change ------------------------------------------------------------
+#
+# A cancellation, a late arrival or a changed set-up is recorded at once (the page shows it)
+# as a ``ClinicReplan``; a background task then re-plans around it, keeping everyone else's
+# appointments where they are, and tells the families and professionals whose times changed.
+# One re-plan at a time writes a clinic's timetable (the clinic's lease); changes recorded
+# meanwhile are re-planned together next. Running the task again does nothing new: the
+# changes are marked done in the same transaction that writes the timetable, and every
+# message has an idempotency key naming the re-plan.
+
+REPLAN_LEASE = timedelta(minutes=5)  # a re-plan takes seconds; a lease this old is a dead one
+REPLAN_REQUEUE_AFTER = timedelta(minutes=2)
+
+
+def _replanning(clinic: Clinic) -> bool:
+    """A re-plan is queued or running (one queued long ago waits for the periodic re-queue and
+    blocks nothing)."""
+    return ClinicReplan.objects.filter(
+        clinic=clinic,
+        status=ClinicReplan.Status.QUEUED,
+        requested_at__gte=timezone.now() - REPLAN_LEASE,
+    ).exists()
+
+
+def _check_not_planning(clinic: Clinic) -> None:
+    if Clinic.objects.filter(pk=clinic.pk, planning_since__isnull=False).exists():
+        raise ValidationError(
+            _("The clinic is being planned from scratch. Make the change when that is done.")
+        )
+
+
+def _replan_record(
     *,
     clinic: Clinic,
-    by: User | None,
-    action: str,
-    payload: dict[str, Any],
-    time_limit_seconds: float,
+    reason: str,
+    params: dict[str, Any],
     touched: set[int],
+    by: User | None,
     request: HttpRequest | None,
-) -> engine.Schedule:
+    enqueue: bool,
+) -> ClinicReplan:
+    replan = ClinicReplan.objects.create(
+        clinic=clinic,
+        reason=reason,
+        params=params,
+        touched=sorted(touched),
+        requested_by=by if by is not None and by.is_authenticated else None,
+    )
+    audit_log(
+        action="care.clinic.replan_requested",
+        actor=by,
+        obj=clinic,
+        request=request,
+        payload={"replan": replan.pk, "reason": reason, **params},
+    )
+    if enqueue:
+        from rarebridge.care.tasks import replan_clinic
+
+        transaction.on_commit(lambda: replan_clinic.enqueue(replan_id=replan.pk))
+    return replan
+
+
+def appointment_cancel(
+    *,
+    appointment: RequiredAppointment,
+    by: User | None,
+    request: HttpRequest | None = None,
+    enqueue: bool = True,
+) -> ClinicReplan | None:
+    """Cancel one appointment now; a planned clinic is re-planned around it in the background
+    (the returned change). Unplanned, there is nothing to re-plan."""
+    invitation = appointment.invitation
+    clinic = invitation.clinic
+    _check_not_planning(clinic)
+    with transaction.atomic():
+        cancelled = RequiredAppointment.objects.filter(
+            pk=appointment.pk, status=RequiredAppointment.Status.NEEDED
+        ).update(status=RequiredAppointment.Status.CANCELLED)
+        if not cancelled:
+            raise ValidationError(_("That appointment is cancelled already."))
+        appointment.status = RequiredAppointment.Status.CANCELLED
+        RequiredAppointment.objects.filter(after=appointment).update(after=None)
+        _record(
+            action="care.appointment.cancelled",
+            by=by,
+            obj=invitation,
+            patient=invitation.patient,
+            request=request,
+            label=appointment.label,
+        )
+        if not clinic.has_timetable:
+            return None
+        return _replan_record(
+            clinic=clinic,
+            reason=ClinicReplan.Reason.APPOINTMENT_CANCELLED,
+            params={
+                "appointment": appointment.pk,
+                "invitation": invitation.pk,
+                "label": appointment.label,
+            },
+            touched={invitation.pk},
+            by=by,
+            request=request,
+            enqueue=enqueue,
+        )
+
+
+def invitation_cancel(
+    *,
+    invitation: ClinicInvitation,
+    by: User | None,
+    request: HttpRequest | None = None,
+    enqueue: bool = True,
+) -> ClinicReplan | None:
+    """A family cannot come: take them off the clinic now (their travel record stays) and
+    re-plan a planned clinic around everyone else in the background."""
+    clinic = invitation.clinic
+    _check_not_planning(clinic)
+    with transaction.atomic():
+        cancelled = ClinicInvitation.objects.filter(
+            pk=invitation.pk, status=ClinicInvitation.Status.INVITED
+        ).update(status=ClinicInvitation.Status.CANCELLED)
+        if not cancelled:
+            raise ValidationError(_("The family is off the clinic already."))
+        invitation.status = ClinicInvitation.Status.CANCELLED
+        ScheduledVisit.objects.filter(invitation=invitation).delete()
+        _record(
+            action="care.invitation.cancelled",
+            by=by,
+            obj=invitation,
+            patient=invitation.patient,
+            request=request,
+            clinic=clinic.name,
+        )
+        if not clinic.has_timetable:
+            return None
+        return _replan_record(
+            clinic=clinic,
+            reason=ClinicReplan.Reason.INVITATION_CANCELLED,
+            params={"invitation": invitation.pk},
+            touched=set(),
+            by=by,
+            request=request,
+            enqueue=enqueue,
+        )
+
+
+def professional_late(
+    *,
+    professional: ClinicProfessional,
+    day: ClinicDay,
+    arrives: time,
+    by: User | None,
+    request: HttpRequest | None = None,
+    enqueue: bool = True,
+) -> ClinicReplan | None:
+    """A professional arrives late: their hours that day start at ``arrives`` now; a planned
+    clinic is re-planned around it in the background."""
+    clinic = professional.clinic
+    if day.clinic_id != clinic.pk:
+        raise ValidationError(_("Choose a day of this clinic."))
+    _check_not_planning(clinic)
+    with transaction.atomic():
+        shifts = list(professional.shifts.filter(day=day))
+        if not shifts:
+            ProfessionalShift.objects.create(
+                professional=professional, day=day, starts=arrives, ends=day.closes
+            )
+            # A professional without shifts was there all clinic long: keep the other days.
+            if not professional.shifts.exclude(day=day).exists():
+                for other in clinic.days.exclude(pk=day.pk):
+                    ProfessionalShift.objects.create(
+                        professional=professional, day=other, starts=other.opens, ends=other.closes
+                    )
+        for shift in shifts:
+            if shift.ends <= arrives:
+                shift.delete()
+            elif shift.starts < arrives:
+                shift.starts = arrives
+                shift.save(update_fields=["starts"])
+        if not clinic.has_timetable:
+            audit_log(
+                action="care.clinic.professional_late",
+                actor=by,
+                obj=clinic,
+                request=request,
+                payload={"professional": professional.pk, "arrives": arrives.isoformat()},
+            )
+            return None
+        return _replan_record(
+            clinic=clinic,
+            reason=ClinicReplan.Reason.PROFESSIONAL_LATE,
+            params={
+                "professional": professional.pk,
+                "name": professional.name,
+                "day": day.date.isoformat(),
+                "arrives": arrives.strftime("%H:%M"),
+            },
+            touched=set(),
+            by=by,
+            request=request,
+            enqueue=enqueue,
+        )
+
+
+def clinic_replan_request(
+    *, clinic: Clinic, by: User | None, request: HttpRequest | None = None, enqueue: bool = True
+) -> ClinicReplan:
+    """The set-up changed since the plan: re-plan with it, keeping families' times where
+    possible (planning from scratch may move everyone)."""
+    if not clinic.has_timetable:
+        raise ValidationError(_("Plan the clinic first."))
+    _check_not_planning(clinic)
+    with transaction.atomic():
+        return _replan_record(
+            clinic=clinic,
+            reason=ClinicReplan.Reason.SETUP_CHANGED,
+            params={},
+            touched=set(),
+            by=by,
+            request=request,
+            enqueue=enqueue,
+        )
+
+
+def clinic_replan_run(*, replan_id: int, time_limit_seconds: float = 10.0) -> str:
+    """The re-planning task's body; safe to run any number of times, by any worker."""
+    replan = ClinicReplan.objects.filter(pk=replan_id).first()
+    if replan is None:
+        return "nothing to do"
+    if replan.status != ClinicReplan.Status.QUEUED:
+        return "done already"
+    done = _replans_run(clinic_id=replan.clinic_id, time_limit_seconds=time_limit_seconds)
+    return "done" if replan_id in done else "left to the re-plan running now"
+
+
+def _replans_run(*, clinic_id: int, time_limit_seconds: float) -> dict[int, engine.Schedule]:
+    """Take the clinic's lease and re-plan its queued changes until none is left; the schedule
+    each change was re-planned with. Another worker holding the lease takes them instead."""
+    done: dict[int, engine.Schedule] = {}
+    while True:
+        lease = timezone.now()
+        taken = (
+            Clinic.objects.filter(pk=clinic_id)
+            .filter(Q(replan_lease__isnull=True) | Q(replan_lease__lt=lease - REPLAN_LEASE))
+            .update(replan_lease=lease)
+        )
+        if not taken:
+            return done
+        try:
+            while True:
+                batch = list(
+                    ClinicReplan.objects.filter(
+                        clinic_id=clinic_id, status=ClinicReplan.Status.QUEUED
+                    )
+                    .select_related("requested_by")
+                    .order_by("pk")
+                )
+                if not batch:
+                    break
+                schedule = _replan(replans=batch, time_limit_seconds=time_limit_seconds)
+                done.update(dict.fromkeys((r.pk for r in batch), schedule))
+        finally:
+            Clinic.objects.filter(pk=clinic_id, replan_lease=lease).update(replan_lease=None)
+        # A change recorded after the last look, whose own task found the lease taken.
+        if not ClinicReplan.objects.filter(
+            clinic_id=clinic_id, status=ClinicReplan.Status.QUEUED
+        ).exists():
+            return done
+
+
+def _timetable(clinic: Clinic) -> dict[str, tuple]:
+    """The stored appointments and round tables: id -> (invitation, appointment, starts, room,
+    professionals)."""
+    rows = (
+        ScheduledVisit.objects.filter(clinic=clinic)
+        .exclude(kind=ScheduledVisit.Kind.LUNCH)
+        .prefetch_related("professionals")
+    )
+    return {
+        (f"a{row.appointment_id}" if row.appointment_id else f"t{row.invitation_id}"): (
+            row.invitation_id,
+            row.appointment_id,
+            row.starts_at,
+            row.room_id,
+            frozenset(p.pk for p in row.professionals.all()),
+        )
+        for row in rows
+    }
+
+
+def _replan(*, replans: list[ClinicReplan], time_limit_seconds: float) -> engine.Schedule:
+    """Re-plan the clinic once for these changes and mark them done, in one transaction."""
+    clinic = Clinic.objects.select_related("site").get(pk=replans[0].clinic_id)
+    by = replans[-1].requested_by
+    key = replans[-1].pk
+    touched = {pk for r in replans for pk in r.touched}
     loaded = planning.load(clinic=clinic)
     previous = planning.previous_schedule(loaded)
-    schedule = engine.replan(
-        clinic=planning.to_engine(loaded), previous=previous, options=_options(time_limit_seconds)
-    )
+    before = _timetable(clinic)
+    try:
+        schedule = engine.replan(
+            clinic=planning.to_engine(loaded),
+            previous=previous,
+            options=_options(time_limit_seconds),
+        )
+        explanations = _explanations(schedule)
+    except ValueError as exc:  # a malformed set-up, shown like the solver's reasons
+        schedule = engine.Schedule(status=engine.Status.UNKNOWN, method="setup")
+        explanations = [{"rule": "setup", "people": [], "params": {}, "message": str(exc)}]
+    status = ClinicReplan.Status.DONE if schedule.has_timetable else ClinicReplan.Status.KEPT
+    payload = {
+        "replans": [r.pk for r in replans],
+        "changes": [{"reason": r.reason, **r.params} for r in replans],
+    }
     with transaction.atomic():
+        claimed = ClinicReplan.objects.filter(
+            pk__in=[r.pk for r in replans], status=ClinicReplan.Status.QUEUED
+        ).update(status=status, batch=key, finished_at=timezone.now())
+        if claimed != len(replans):  # another worker re-planned them meanwhile
+            transaction.set_rollback(True)
+            return schedule
         if not schedule.has_timetable:
             # Keep the timetable people already have (without what was cancelled) and show why
             # the change cannot be planned; nobody is told of a change that did not happen.
             ScheduledVisit.objects.filter(
                 clinic=clinic, appointment__status=RequiredAppointment.Status.CANCELLED
             ).delete()
-            clinic.explanations = _explanations(schedule)
+            clinic.explanations = explanations
             clinic.save(update_fields=["explanations", "updated_at"])
             audit_log(
-                action=action,
+                action="care.clinic.replanned",
                 actor=by,
                 obj=clinic,
-                request=request,
                 payload={**payload, "status": str(schedule.status), "kept_previous": True},
             )
             return schedule
         _save_result(loaded=loaded, schedule=schedule)
-        moved_invitations = {
-            loaded.invitations[v.patient].pk for v in schedule.visits if v.id in schedule.moved
-        }
-        affected = (moved_invitations | touched) & {i.pk for i in loaded.invitations.values()}
+        after = _timetable(clinic)
+        moved = [
+            {
+                "invitation": now[0],
+                "appointment": now[1],
+                "from": before[code][2].isoformat() if code in before else "",
+                "to": now[2].isoformat(),
+            }
+            for code, now in sorted(after.items(), key=lambda item: item[1][2])
+            if code not in before or before[code][2:] != now[2:]
+        ]
+        gone = [was for code, was in before.items() if code not in after]
+        ClinicReplan.objects.filter(pk__in=[r.pk for r in replans]).update(moved=moved)
         audit_log(
-            action=action,
+            action="care.clinic.replanned",
             actor=by,
             obj=clinic,
-            request=request,
-            payload={**payload, "status": clinic.status, "moved": list(schedule.moved)},
+            payload={**payload, "status": clinic.status, "moved": len(moved)},
         )
-        if clinic.has_timetable:
-            for invitation in loaded.invitations.values():
-                if invitation.pk in affected:
-                    _itinerary_changed(invitation=invitation, by=by, action=action)
-            # Professionals with an account hear that their day sheet changed.
-            staff = {
-                pro
-                for v in (*previous.visits, *schedule.visits)
-                if v.id in schedule.moved
-                or loaded.invitations.get(v.patient, None) is None
-                or loaded.invitations[v.patient].pk in touched
-                for pro in v.professionals
-            }
-            stamp = f"{clinic.planned_at.timestamp():.0f}" if clinic.planned_at else ""
-            _ensure_message_templates()
-            for code in sorted(staff):
-                pro = loaded.professionals.get(code)
-                if pro is None or pro.user is None:
-                    continue
-                message_send(
-                    recipient=pro.user,
-                    template_key="care_day_sheet_changed",
-                    context={"clinic": clinic.name},
-                    idempotency_key=f"care-day-sheet-{pro.pk}-{stamp}",
-                    channels=(Channel.IN_APP,),
-                )
+        invited = {i.pk: i for i in loaded.invitations.values()}
+        told = ({m["invitation"] for m in moved} | {was[0] for was in gone} | touched) & set(
+            invited
+        )
+        for pk in sorted(told):
+            _itinerary_changed(invitation=invited[pk], by=by, key=key)
+        # Professionals with an account hear that their day sheet changed.
+        changed_codes = {
+            code for code in after if code not in before or before[code] != after[code]
+        }
+        changed_codes |= {code for code in before if code not in after}
+        staff = {
+            pro
+            for timetable in (before, after)
+            for code, visit in timetable.items()
+            if code in changed_codes or visit[0] in touched
+            for pro in visit[4]
+        }
+        _ensure_message_templates()
+        for pro in ClinicProfessional.objects.filter(
+            pk__in=staff, user__isnull=False
+        ).select_related("user"):
+            message_send(
+                recipient=pro.user,
+                template_key="care_day_sheet_changed",
+                context={"clinic": clinic.name},
+                idempotency_key=f"care-day-sheet-{pro.pk}-replan-{key}",
+                channels=(Channel.IN_APP,),
+            )
     return schedule
 
 
-def _itinerary_changed(*, invitation: ClinicInvitation, by: User | None, action: str) -> None:
+def _itinerary_changed(*, invitation: ClinicInvitation, by: User | None, key: int) -> None:
     _event(
         patient=invitation.patient,
         code="care.itinerary.changed",
@@ -661,9 +1483,31 @@ def _itinerary_changed(*, invitation: ClinicInvitation, by: User | None, action:
             "clinic": invitation.clinic.name,
             "first": first.starts_at if first else None,
         },
-        idempotency_key=f"care-itinerary-{invitation.pk}-{timezone.now().timestamp():.0f}-{action}",
+        idempotency_key=f"care-itinerary-{invitation.pk}-replan-{key}",
         channels=(Channel.EMAIL, Channel.IN_APP),
     )
+
+
+def clinic_replans_requeue_due() -> int:
+    """Periodic: queue again the re-plans a lost worker left behind. Returns how many."""
+    from rarebridge.care.tasks import replan_clinic
+
+    now = timezone.now()
+    waiting = (
+        ClinicReplan.objects.filter(
+            status=ClinicReplan.Status.QUEUED, requested_at__lt=now - REPLAN_REQUEUE_AFTER
+        )
+        .filter(
+            Q(clinic__replan_lease__isnull=True) | Q(clinic__replan_lease__lt=now - REPLAN_LEASE)
+        )
+        .order_by("clinic_id", "pk")
+    )
+    first = {}
+    for replan in waiting:
+        first.setdefault(replan.clinic_id, replan.pk)
+    for replan_id in first.values():
+        replan_clinic.enqueue(replan_id=replan_id)
+    return len(first)
 
 
 CARE_MESSAGES = ("care_itinerary_changed", "care_itinerary_ready", "care_day_sheet_changed")
@@ -682,6 +1526,10 @@ def clinic_itineraries_send(
     nothing new. Returns how many families were told."""
     if not clinic.has_timetable or clinic.planned_at is None:
         raise ValidationError(_("Plan the clinic first."))
+    if clinic.setup_changed_since_plan:
+        raise ValidationError(
+            _("The set-up changed since the plan. Plan again before sending itineraries.")
+        )
     _ensure_message_templates()
     told = 0
     with transaction.atomic():
@@ -723,6 +1571,16 @@ def clinic_itineraries_send(
     return told
 
 
+# Re-planning at once, for callers without a worker (tests, the engine's benchmarks, scripts).
+
+
+def _schedule_of(replan: ClinicReplan | None, time_limit_seconds: float) -> engine.Schedule:
+    if replan is None:  # an unplanned clinic: nothing to re-plan
+        return engine.Schedule(status=engine.Status.UNKNOWN, method="none")
+    done = _replans_run(clinic_id=replan.clinic_id, time_limit_seconds=time_limit_seconds)
+    return done.get(replan.pk) or engine.Schedule(status=engine.Status.UNKNOWN, method="busy")
+
+
 def clinic_replan_after_cancellation(
     *,
     appointment: RequiredAppointment,
@@ -730,28 +1588,9 @@ def clinic_replan_after_cancellation(
     time_limit_seconds: float = 10.0,
     request: HttpRequest | None = None,
 ) -> engine.Schedule:
-    """Cancel one appointment and re-plan, keeping everyone else's appointments where they are."""
-    invitation = appointment.invitation
-    with transaction.atomic():
-        RequiredAppointment.objects.filter(pk=appointment.pk).update(
-            status=RequiredAppointment.Status.CANCELLED
-        )
-        RequiredAppointment.objects.filter(after=appointment).update(after=None)
-        _event(
-            patient=invitation.patient,
-            code="care.appointment.cancelled",
-            by=by,
-            label=appointment.label,
-        )
-    return _replan(
-        clinic=invitation.clinic,
-        by=by,
-        action="care.clinic.replanned",
-        payload={"cancelled": appointment.label, "appointment": appointment.pk},
-        time_limit_seconds=time_limit_seconds,
-        touched={invitation.pk},
-        request=request,
-    )
+    """Cancel one appointment and re-plan now, keeping everyone else's appointments in place."""
+    replan = appointment_cancel(appointment=appointment, by=by, request=request, enqueue=False)
+    return _schedule_of(replan, time_limit_seconds)
 
 
 def clinic_replan_after_invitation_cancelled(
@@ -761,27 +1600,9 @@ def clinic_replan_after_invitation_cancelled(
     time_limit_seconds: float = 10.0,
     request: HttpRequest | None = None,
 ) -> engine.Schedule:
-    """A family cannot come: take them off the clinic and re-plan around everyone else."""
-    with transaction.atomic():
-        ClinicInvitation.objects.filter(pk=invitation.pk).update(
-            status=ClinicInvitation.Status.CANCELLED
-        )
-        ScheduledVisit.objects.filter(invitation=invitation).delete()
-        _event(
-            patient=invitation.patient,
-            code="care.invitation.cancelled",
-            by=by,
-            clinic=invitation.clinic.name,
-        )
-    return _replan(
-        clinic=invitation.clinic,
-        by=by,
-        action="care.clinic.replanned",
-        payload={"cancelled_invitation": invitation.pk},
-        time_limit_seconds=time_limit_seconds,
-        touched=set(),
-        request=request,
-    )
+    """A family cannot come: take them off the clinic and re-plan now around everyone else."""
+    replan = invitation_cancel(invitation=invitation, by=by, request=request, enqueue=False)
+    return _schedule_of(replan, time_limit_seconds)
 
 
 def clinic_replan_after_late_professional(
@@ -793,34 +1614,11 @@ def clinic_replan_after_late_professional(
     time_limit_seconds: float = 10.0,
     request: HttpRequest | None = None,
 ) -> engine.Schedule:
-    """A professional arrives late: their hours that day start at ``arrives``; re-plan."""
-    with transaction.atomic():
-        shifts = list(professional.shifts.filter(day=day))
-        if not shifts:
-            ProfessionalShift.objects.create(
-                professional=professional, day=day, starts=arrives, ends=day.closes
-            )
-            # A professional without shifts was there all clinic long: keep the other days.
-            if not professional.shifts.exclude(day=day).exists():
-                for other in professional.clinic.days.exclude(pk=day.pk):
-                    ProfessionalShift.objects.create(
-                        professional=professional, day=other, starts=other.opens, ends=other.closes
-                    )
-        for shift in shifts:
-            if shift.ends <= arrives:
-                shift.delete()
-            elif shift.starts < arrives:
-                shift.starts = arrives
-                shift.save(update_fields=["starts"])
-    return _replan(
-        clinic=professional.clinic,
-        by=by,
-        action="care.clinic.replanned",
-        payload={"late": professional.name, "arrives": arrives.isoformat()},
-        time_limit_seconds=time_limit_seconds,
-        touched=set(),
-        request=request,
+    """A professional arrives late: their hours that day start at ``arrives``; re-plan now."""
+    replan = professional_late(
+        professional=professional, day=day, arrives=arrives, by=by, request=request, enqueue=False
     )
+    return _schedule_of(replan, time_limit_seconds)
 
 
 # --- travel and stay ----------------------------------------------------------------------

@@ -19,7 +19,19 @@ urlpatterns = [
     path("clinics/new/", views.clinic_new, name="clinic_new"),
     path("clinics/<int:clinic_id>/", views.clinic, name="clinic"),
     path("clinics/<int:clinic_id>/setup/", views.clinic_setup, name="clinic_setup"),
+    path(
+        "clinics/<int:clinic_id>/setup/<str:kind>/<int:item_id>/",
+        views.clinic_setup_edit,
+        name="clinic_setup_edit",
+    ),
+    path(
+        "clinics/<int:clinic_id>/setup/<str:kind>/<int:item_id>/remove/",
+        views.clinic_setup_remove,
+        name="clinic_setup_remove",
+    ),
     path("clinics/<int:clinic_id>/plan/", views.clinic_plan_view, name="clinic_plan"),
+    path("clinics/<int:clinic_id>/replan/", views.clinic_replan_view, name="clinic_replan"),
+    path("clinics/<int:clinic_id>/progress/", views.clinic_progress_view, name="clinic_progress"),
     path("clinics/<int:clinic_id>/send/", views.clinic_send_view, name="clinic_send"),
     path("clinics/<int:clinic_id>/late/", views.professional_late_view, name="professional_late"),
     path(

@@ -6,13 +6,21 @@ Thin: a selector checks access, a service makes the change, the page renders or 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -47,8 +55,12 @@ from rarebridge.care.selectors import (
     care_patients_for_user,
     care_staff_for_user,
     checklist_state,
+    clinic_busy,
     clinic_get_for_user,
     clinic_overview,
+    clinic_progress,
+    clinic_setup_item_get,
+    clinic_setup_usage,
     clinics_for_user,
     day_sheets,
     explanations_for,
@@ -64,21 +76,32 @@ from rarebridge.care.selectors import (
     travel_for,
 )
 from rarebridge.care.services import (
+    appointment_cancel,
+    appointment_remove,
     appointment_require,
+    appointment_update,
     checklist_set,
     clinic_create,
     clinic_day_add,
+    clinic_day_remove,
+    clinic_day_update,
+    clinic_invitation_remove,
+    clinic_invitation_update,
     clinic_invite,
     clinic_itineraries_send,
     clinic_plan_request,
     clinic_professional_add,
-    clinic_replan_after_cancellation,
-    clinic_replan_after_invitation_cancelled,
-    clinic_replan_after_late_professional,
+    clinic_professional_remove,
+    clinic_professional_update,
+    clinic_replan_request,
     clinic_room_add,
+    clinic_room_remove,
+    clinic_room_update,
     goal_add,
+    invitation_cancel,
     letter_write,
     note_add,
+    professional_late,
     task_add,
     task_complete,
     team_member_add,
@@ -90,8 +113,6 @@ from rarebridge.care.services import (
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.network.models import Site
 from rarebridge.portals.decorators import staff_required
-
-PLAN_SECONDS = 10.0
 
 
 class TeamMemberForm(forms.Form):
@@ -244,6 +265,64 @@ class ClinicForm(forms.Form):
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
 
 
+# A break as typed: 10:30-10:45, with a hyphen or a dash (en or em) between the times.
+BREAK = re.compile(r"(\d{1,2}):(\d{2})\s*[-\u2013\u2014]\s*(\d{1,2}):(\d{2})")
+
+
+class DayForm(forms.Form):
+    on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    opens = forms.TimeField(
+        label=gettext_lazy("Opens"), initial="08:30", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    closes = forms.TimeField(
+        label=gettext_lazy("Closes"),
+        initial="17:00",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    breaks = forms.CharField(
+        label=gettext_lazy("Team breaks (optional)"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Clinic times from and until, such as 10:30-10:45, 12:30-13:00."),
+    )
+    fasting_by = forms.TimeField(
+        label=gettext_lazy("Fasting tests start by (optional)"),
+        required=False,
+        help_text=gettext_lazy("Empty: two hours after opening."),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+
+    def clean_breaks(self) -> list[tuple[time, time]]:
+        found = []
+        for part in filter(
+            None, (p.strip() for p in re.split(r"[,;]", self.cleaned_data["breaks"]))
+        ):
+            match = BREAK.fullmatch(part)
+            try:
+                if match is None:
+                    raise ValueError(part)
+                starts = time(int(match[1]), int(match[2]))
+                ends = time(int(match[3]), int(match[4]))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Write each break as from and until, such as 10:30-10:45.")
+                ) from None
+            if starts >= ends:
+                raise forms.ValidationError(_("A break must end after it starts."))
+            found.append((starts, ends))
+        return sorted(found)
+
+
+def _day_initial(day: ClinicDay) -> dict:
+    return {
+        "on": day.date,
+        "opens": day.opens,
+        "closes": day.closes,
+        "breaks": ", ".join(f"{b.starts:%H:%M}-{b.ends:%H:%M}" for b in day.breaks.all()),
+        "fasting_by": day.fasting_by,
+    }
+
+
 class RoomForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Room"), max_length=100)
     kind = forms.CharField(
@@ -281,6 +360,7 @@ class ProfessionalForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    HOURS = ("present_from", "present_until", "days")
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -305,9 +385,30 @@ def _shifts(clinic, data) -> list:
     return [(d, data["present_from"], data["present_until"]) for d in days]
 
 
+def _professional_initial(pro: ClinicProfessional) -> dict:
+    """The form's view of their hours: the form gives one time range for the chosen days, so
+    hours that differ by day show the first day's; they change only when these fields do."""
+    shifts = list(pro.shifts.all())
+    initial: dict = {
+        "name": pro.name,
+        "discipline": pro.discipline,
+        "rooms": [r.pk for r in pro.rooms.all()],
+        "days": sorted({s.day_id for s in shifts}),
+    }
+    if shifts and not all((s.starts, s.ends) == (s.day.opens, s.day.closes) for s in shifts):
+        initial.update(present_from=shifts[0].starts, present_until=shifts[0].ends)
+    return initial
+
+
 class InviteForm(forms.Form):
     patient: forms.ModelChoiceField = forms.ModelChoiceField(
         label=gettext_lazy("Patient"), queryset=PatientProfile.objects.none()
+    )
+    days: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Attends on (none: every clinic day)"),
+        queryset=ClinicDay.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     step_free = forms.BooleanField(label=gettext_lazy("Needs step-free rooms"), required=False)
     max_hours_a_day = forms.DecimalField(
@@ -335,10 +436,25 @@ class InviteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, clinic, patients, **kwargs):
+    def __init__(self, *args, clinic, patients=None, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["patient"]  # an invitation stays the same patient's
+        else:
+            self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
+        self.fields["days"].queryset = clinic.days.all()  # type: ignore[attr-defined]
         self.fields["round_table_team"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
+
+
+def _invitation_initial(invitation: ClinicInvitation) -> dict:
+    return {
+        "days": [d.pk for d in invitation.days.all()],
+        "step_free": invitation.step_free,
+        "max_hours_a_day": invitation.max_hours_a_day,
+        "family": invitation.family,
+        "round_table_minutes": invitation.round_table_minutes,
+        "round_table_team": [p.pk for p in invitation.round_table_team.all()],
+    }
 
 
 class InvitationChoiceField(forms.ModelChoiceField):
@@ -349,6 +465,11 @@ class InvitationChoiceField(forms.ModelChoiceField):
 class AppointmentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.invitation.patient.code}: {obj.label}"
+
+
+# The name of an appointment for families who read another language than the one staff wrote
+# it in; empty, they read the name as written.
+OTHER_LANGUAGES = [(code, name) for code, name in settings.LANGUAGES if code != "en"]
 
 
 class AppointmentForm(forms.Form):
@@ -381,13 +502,46 @@ class AppointmentForm(forms.Form):
         initial=0,
     )
 
-    def __init__(self, *args, clinic, **kwargs):
+    def __init__(self, *args, clinic, appointment: RequiredAppointment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["invitation"].queryset = clinic.invitations.select_related("patient__user")  # type: ignore[attr-defined]
+        after = RequiredAppointment.objects.filter(invitation__clinic=clinic)
+        if appointment is not None:
+            del self.fields["invitation"]  # an appointment stays the same patient's
+            after = after.filter(invitation=appointment.invitation_id).exclude(pk=appointment.pk)
+        else:
+            self.fields["invitation"].queryset = clinic.invitations.select_related("patient__user")  # type: ignore[attr-defined]
         self.fields["professionals"].queryset = clinic.professionals.all()  # type: ignore[attr-defined]
-        self.fields["after"].queryset = RequiredAppointment.objects.filter(  # type: ignore[attr-defined]
-            invitation__clinic=clinic
-        ).select_related("invitation__patient")
+        self.fields["after"].queryset = after.select_related("invitation__patient")  # type: ignore[attr-defined]
+        for code, name in OTHER_LANGUAGES:
+            self.fields[f"label_{code}"] = forms.CharField(
+                label=name, max_length=120, required=False
+            )
+
+    def language_fields(self) -> list:
+        return [self[f"label_{code}"] for code, _name in OTHER_LANGUAGES]
+
+    def main_fields(self) -> list:
+        return [f for f in self if not f.name.startswith("label_")]
+
+    def labels(self) -> dict[str, str]:
+        return {code: self.cleaned_data[f"label_{code}"] for code, _name in OTHER_LANGUAGES}
+
+
+def _appointment_initial(appointment: RequiredAppointment) -> dict:
+    return {
+        "label": appointment.label,
+        "minutes": appointment.minutes,
+        "professionals": [p.pk for p in appointment.professionals.all()],
+        "room_kind": appointment.room_kind,
+        "fasting": appointment.fasting,
+        "rest_after_minutes": appointment.rest_after_minutes,
+        "after": appointment.after_id,
+        "gap_minutes": appointment.gap_minutes,
+        **{
+            f"label_{code}": (appointment.labels or {}).get(code, "")
+            for code, _name in OTHER_LANGUAGES
+        },
+    }
 
 
 # --- overview and the patient's care page --------------------------------------------------
@@ -462,91 +616,268 @@ def clinic_new(request):
     )
 
 
-SETUP_FORMS = {
-    "room": (RoomForm, lambda clinic, data, by: clinic_room_add(clinic=clinic, by=by, **data)),
-    "professional": (
-        ProfessionalForm,
-        lambda clinic, data, by: clinic_professional_add(
+# --- clinic set-up: add, change and remove days, rooms, professionals, families and what
+# each needs. A form that does not validate comes back as typed, with its errors.
+
+
+def _invite_data(data) -> dict:
+    return {
+        "days": list(data["days"]),
+        "step_free": data["step_free"],
+        "max_hours_a_day": data["max_hours_a_day"],
+        "family": data["family"],
+        "round_table_minutes": data["round_table_minutes"],
+        "round_table_team": list(data["round_table_team"]),
+    }
+
+
+def _appointment_data(form) -> dict:
+    data = form.cleaned_data
+    return {
+        "label": data["label"],
+        "labels": form.labels(),
+        "minutes": data["minutes"],
+        "professionals": list(data["professionals"]),
+        "room_kind": data["room_kind"],
+        "fasting": data["fasting"],
+        "rest_after_minutes": data["rest_after_minutes"],
+        "after": data["after"],
+        "gap_minutes": data["gap_minutes"],
+    }
+
+
+def _day_data(data) -> dict:
+    return {
+        "opens": data["opens"],
+        "closes": data["closes"],
+        "breaks": data["breaks"],
+        "fasting_by": data["fasting_by"],
+    }
+
+
+@dataclass(frozen=True)
+class SetupKind:
+    """How the set-up page adds, changes and removes one kind of thing."""
+
+    form: type[forms.Form]
+    add: Callable[..., Any]  # (clinic, form, by, request)
+    update: Callable[..., Any]  # (item, form, by, request)
+    remove: Callable[..., Any]  # (item, by, request)
+    initial: Callable[[Any], dict]
+    name: Callable[[Any], str]
+
+
+SETUP = {
+    "day": SetupKind(
+        form=DayForm,
+        add=lambda clinic, form, by, request: clinic_day_add(
+            clinic=clinic,
+            day=form.cleaned_data["on"],
+            by=by,
+            request=request,
+            **_day_data(form.cleaned_data),
+        ),
+        update=lambda day, form, by, request: clinic_day_update(
+            day=day,
+            on=form.cleaned_data["on"],
+            by=by,
+            request=request,
+            **_day_data(form.cleaned_data),
+        ),
+        remove=lambda day, by, request: clinic_day_remove(day=day, by=by, request=request),
+        initial=_day_initial,
+        name=lambda day: date_format(day.date, "DATE_FORMAT"),
+    ),
+    "room": SetupKind(
+        form=RoomForm,
+        add=lambda clinic, form, by, request: clinic_room_add(
+            clinic=clinic, by=by, request=request, **form.cleaned_data
+        ),
+        update=lambda room, form, by, request: clinic_room_update(
+            room=room, by=by, request=request, **form.cleaned_data
+        ),
+        remove=lambda room, by, request: clinic_room_remove(room=room, by=by, request=request),
+        initial=lambda room: {"name": room.name, "kind": room.kind, "step_free": room.step_free},
+        name=lambda room: room.name,
+    ),
+    "professional": SetupKind(
+        form=ProfessionalForm,
+        add=lambda clinic, form, by, request: clinic_professional_add(
             clinic=clinic,
             by=by,
-            name=data["name"],
-            discipline=data["discipline"],
-            rooms=list(data["rooms"]),
-            shifts=_shifts(clinic, data),
+            request=request,
+            name=form.cleaned_data["name"],
+            discipline=form.cleaned_data["discipline"],
+            rooms=list(form.cleaned_data["rooms"]),
+            shifts=_shifts(clinic, form.cleaned_data),
         ),
+        update=lambda pro, form, by, request: clinic_professional_update(
+            professional=pro,
+            by=by,
+            request=request,
+            name=form.cleaned_data["name"],
+            discipline=form.cleaned_data["discipline"],
+            rooms=list(form.cleaned_data["rooms"]),
+            # Hours the form cannot show exactly stay as they are unless these fields change.
+            shifts=_shifts(pro.clinic, form.cleaned_data)
+            if set(ProfessionalForm.HOURS) & set(form.changed_data)
+            else None,
+        ),
+        remove=lambda pro, by, request: clinic_professional_remove(
+            professional=pro, by=by, request=request
+        ),
+        initial=_professional_initial,
+        name=lambda pro: pro.name,
     ),
-    "invite": (
-        InviteForm,
-        lambda clinic, data, by: clinic_invite(
+    "invite": SetupKind(
+        form=InviteForm,
+        add=lambda clinic, form, by, request: clinic_invite(
             clinic=clinic,
             by=by,
-            patient=data["patient"],
-            step_free=data["step_free"],
-            max_hours_a_day=data["max_hours_a_day"],
-            family=data["family"],
-            round_table_minutes=data["round_table_minutes"],
-            round_table_team=list(data["round_table_team"]),
+            request=request,
+            patient=form.cleaned_data["patient"],
+            **_invite_data(form.cleaned_data),
         ),
-    ),
-    "appointment": (
-        AppointmentForm,
-        lambda clinic, data, by: appointment_require(
+        update=lambda invitation, form, by, request: clinic_invitation_update(
+            invitation=invitation,
             by=by,
-            invitation=data["invitation"],
-            label=data["label"],
-            minutes=data["minutes"],
-            professionals=list(data["professionals"]),
-            room_kind=data["room_kind"],
-            fasting=data["fasting"],
-            rest_after_minutes=data["rest_after_minutes"],
-            after=data["after"],
-            gap_minutes=data["gap_minutes"],
+            request=request,
+            lunch_minutes=invitation.lunch_minutes,
+            **_invite_data(form.cleaned_data),
+        ),
+        remove=lambda invitation, by, request: clinic_invitation_remove(
+            invitation=invitation, by=by, request=request
+        ),
+        initial=_invitation_initial,
+        name=lambda invitation: invitation.patient.user.full_name,
+    ),
+    "appointment": SetupKind(
+        form=AppointmentForm,
+        add=lambda clinic, form, by, request: appointment_require(
+            invitation=form.cleaned_data["invitation"],
+            by=by,
+            request=request,
+            **_appointment_data(form),
+        ),
+        update=lambda appointment, form, by, request: appointment_update(
+            appointment=appointment, by=by, request=request, **_appointment_data(form)
+        ),
+        remove=lambda appointment, by, request: appointment_remove(
+            appointment=appointment, by=by, request=request
+        ),
+        initial=_appointment_initial,
+        name=lambda appointment: (
+            _("“%(what)s” for %(name)s")
+            % {"what": appointment.label, "name": appointment.invitation.patient.user.full_name}
         ),
     ),
 }
 
 
-def _setup_form(name: str, clinic, request, data=None):
-    form_class = SETUP_FORMS[name][0]
-    kwargs: dict = {"prefix": name}
-    if name in ("professional", "appointment"):
+def _setup_form(kind: str, clinic, request, data=None, item=None):
+    """The add form of ``kind``, or with ``item`` the form changing it."""
+    kwargs: dict = {"prefix": kind, "data": data}
+    if kind in ("professional", "appointment", "invite"):
         kwargs["clinic"] = clinic
-    if name == "invite":
-        kwargs["clinic"] = clinic
-        kwargs["patients"] = care_patients_for_user(user=request.user).filter(site=clinic.site_id)
-    return form_class(data, **kwargs)
+    if kind == "invite":
+        if item is not None:
+            kwargs["editing"] = True
+        else:
+            kwargs["patients"] = care_patients_for_user(user=request.user).filter(
+                site=clinic.site_id
+            )
+    if kind == "appointment" and item is not None:
+        kwargs["appointment"] = item
+    if item is not None:
+        kwargs["initial"] = SETUP[kind].initial(item)
+    return SETUP[kind].form(**kwargs)
+
+
+def _setup_page(request, clinic, *, forms_=None, editing=None, error=None, status=200):
+    forms_ = forms_ or {}
+    return render(
+        request,
+        "care/clinic_setup.html",
+        {
+            "clinic": clinic,
+            "forms": {
+                kind: forms_.get(kind) or _setup_form(kind, clinic, request) for kind in SETUP
+            },
+            "editing": editing,
+            "error": error,
+            "used": clinic_setup_usage(clinic=clinic),
+            "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
+            **clinic_overview(clinic=clinic),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def clinic_setup(request, clinic_id: int):
-    """Rooms, professionals, invited patients and what each needs; then plan."""
+    """Days, rooms, professionals, invited patients and what each needs; then plan."""
     need = Perm.CARE_MANAGE if request.method == "POST" else Perm.CARE_VIEW
     found = clinic_get_for_user(user=request.user, id=clinic_id, need=need)
-    forms_ = {name: _setup_form(name, found, request) for name in SETUP_FORMS}
-    status = 200
-    if request.method == "POST":
-        name = request.POST.get("form", "")
-        if name not in SETUP_FORMS:
-            raise Http404
-        form = forms_[name] = _setup_form(name, found, request, request.POST)
-        if form.is_valid():
-            try:
-                SETUP_FORMS[name][1](found, form.cleaned_data, request.user)
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request, _("Saved. Plan the clinic again when the set-up is complete.")
-                )
-                return redirect("care:clinic_setup", found.pk)
-        status = 400
-    return render(
-        request,
-        "care/clinic_setup.html",
-        {"clinic": found, "forms": forms_, **clinic_overview(clinic=found)},
-        status=status,
+    if request.method == "GET":
+        return _setup_page(request, found)
+    kind = request.POST.get("form", "")
+    if kind not in SETUP:
+        raise Http404
+    form = _setup_form(kind, found, request, request.POST)
+    if form.is_valid():
+        try:
+            SETUP[kind].add(found, form, request.user, request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Saved. Plan the clinic again when the set-up is complete.")
+            )
+            return redirect("care:clinic_setup", found.pk)
+    return _setup_page(request, found, forms_={kind: form}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def clinic_setup_edit(request, clinic_id: int, kind: str, item_id: int):
+    """Change one day, room, professional, invitation or appointment."""
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    item = clinic_setup_item_get(clinic=found, kind=kind, id=item_id)
+    form = _setup_form(
+        kind, found, request, request.POST if request.method == "POST" else None, item=item
     )
+    if request.method == "POST" and form.is_valid():
+        try:
+            SETUP[kind].update(item, form, request.user, request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("care:clinic_setup", found.pk)
+    editing = {"kind": kind, "item": item, "name": SETUP[kind].name(item)}
+    return _setup_page(
+        request,
+        found,
+        forms_={kind: form},
+        editing=editing,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@staff_required
+def clinic_setup_remove(request, clinic_id: int, kind: str, item_id: int):
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    item = clinic_setup_item_get(clinic=found, kind=kind, id=item_id)
+    name = SETUP[kind].name(item)
+    try:
+        SETUP[kind].remove(item, request.user, request)
+    except ValidationError as exc:
+        found.refresh_from_db()
+        return _setup_page(request, found, error=" ".join(exc.messages), status=400)
+    messages.success(request, _("%(name)s was removed.") % {"name": name})
+    return redirect("care:clinic_setup", found.pk)
 
 
 def _patient_page(request, patient, *, forms_: dict | None = None, status: int = 200):
@@ -730,6 +1061,7 @@ def _clinic_page(request, clinic, *, late_form=None, status=200):
         {
             "clinic": clinic,
             **clinic_overview(clinic=clinic),
+            **clinic_progress(clinic=clinic),
             "explanations": explanations_for(clinic=clinic),
             "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
             "late_form": late_form or LateForm(clinic=clinic),
@@ -744,14 +1076,57 @@ def clinic(request, clinic_id: int):
     return _clinic_page(request, clinic_get_for_user(user=request.user, id=clinic_id))
 
 
+@require_GET
+@staff_required
+def clinic_progress_view(request, clinic_id: int):
+    """Polled by the clinic page while it plans: nothing while busy, then reload the page."""
+    found = clinic_get_for_user(user=request.user, id=clinic_id)
+    if not request.headers.get("HX-Request"):
+        return redirect("care:clinic", found.pk)
+    if clinic_busy(clinic=found):
+        return HttpResponse(status=204)
+    response = HttpResponse()
+    response["HX-Refresh"] = "true"
+    return response
+
+
+def _try(request, action, success: str) -> None:
+    """Run one service; its refusal becomes the page's error message."""
+    try:
+        result = action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return None
+    messages.success(request, success)
+    return result
+
+
+REPLANNING = gettext_lazy(
+    "The clinic is being re-planned in the background; people whose times change will be told."
+)
+
+
 @require_POST
 @staff_required
 def clinic_plan_view(request, clinic_id: int):
     found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
-    clinic_plan_request(clinic=found, by=request.user, request=request)
-    messages.info(
+    _try(
         request,
-        _("Planning has started. It takes up to ten seconds; reload this page to see the result."),
+        lambda: clinic_plan_request(clinic=found, by=request.user, request=request),
+        _("Planning has started. It takes up to ten seconds; this page shows the result."),
+    )
+    return redirect("care:clinic", found.pk)
+
+
+@require_POST
+@staff_required
+def clinic_replan_view(request, clinic_id: int):
+    """Re-plan with a changed set-up, keeping families' times where possible."""
+    found = clinic_get_for_user(user=request.user, id=clinic_id, need=Perm.CARE_MANAGE)
+    _try(
+        request,
+        lambda: clinic_replan_request(clinic=found, by=request.user, request=request),
+        str(REPLANNING),
     )
     return redirect("care:clinic", found.pk)
 
@@ -781,16 +1156,14 @@ def clinic_send_view(request, clinic_id: int):
 @staff_required
 def appointment_cancel_view(request, appointment_id: int):
     appointment = appointment_get_for_user(user=request.user, id=appointment_id)
-    clinic_replan_after_cancellation(
-        appointment=appointment, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
-    )
-    messages.success(
+    clinic_id = appointment.invitation.clinic_id
+    planned = appointment.invitation.clinic.has_timetable
+    _try(
         request,
-        _(
-            "The appointment is cancelled and the clinic re-planned; people whose times changed were told."
-        ),
+        lambda: appointment_cancel(appointment=appointment, by=request.user, request=request),
+        _("The appointment is cancelled.") + (" " + str(REPLANNING) if planned else ""),
     )
-    return redirect("care:clinic", appointment.invitation.clinic_id)
+    return redirect("care:clinic", clinic_id)
 
 
 @require_POST
@@ -800,12 +1173,12 @@ def invitation_cancel_view(request, invitation_id: int):
         user=request.user, id=invitation_id, need=Perm.CARE_MANAGE, request=request
     )
     clinic_get_for_user(user=request.user, id=invitation.clinic_id, need=Perm.CARE_MANAGE)
-    clinic_replan_after_invitation_cancelled(
-        invitation=invitation, by=request.user, time_limit_seconds=PLAN_SECONDS, request=request
-    )
-    messages.success(
+    planned = invitation.clinic.has_timetable
+    _try(
         request,
-        _("The family is taken off the clinic and the others' itineraries kept where possible."),
+        lambda: invitation_cancel(invitation=invitation, by=request.user, request=request),
+        _("The family is taken off the clinic; their travel record is kept.")
+        + (" " + str(REPLANNING) if planned else ""),
     )
     return redirect("care:clinic", invitation.clinic_id)
 
@@ -817,15 +1190,12 @@ def professional_late_view(request, clinic_id: int):
     form = LateForm(request.POST, clinic=found)
     if not form.is_valid():
         return _clinic_page(request, found, late_form=form, status=400)
-    clinic_replan_after_late_professional(
-        professional=form.cleaned_data["professional"],
-        day=form.cleaned_data["day"],
-        arrives=form.cleaned_data["arrives"],
-        by=request.user,
-        time_limit_seconds=PLAN_SECONDS,
-        request=request,
-    )
-    messages.success(request, _("The clinic was re-planned around the late arrival."))
+    try:
+        professional_late(by=request.user, request=request, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _clinic_page(request, found, late_form=form, status=400)
+    messages.success(request, _("The late arrival is recorded.") + " " + str(REPLANNING))
     return redirect("care:clinic", found.pk)
 
 
