@@ -350,24 +350,9 @@ class _Board:
             busy = [span] + [(s, e) for _, s, e in same_day]
             if self._lunch_start(patient=task.patient, day=day, busy=busy) is None:
                 return False
-            if self.sessions:
-                lunch = patient.lunch
-                morning = max(e for _, e in busy) <= problem.at(
-                    day=day, step=lunch.latest - lunch.duration
-                )
-                afternoon = min(s for s, _ in busy) >= problem.at(
-                    day=day, step=lunch.earliest + lunch.duration
-                )
-                if not (morning or afternoon):
-                    return False
-        if self.sessions and len(problem.patient_days(patient=task.patient)) > 1:
-            # A tiring test ends the patient's day (its rest is then not spent waiting).
-            last = max([end] + [e for _, _, e in same_day])
-            ends_day = [other_end for other, _, other_end in same_day if other.rest_after]
-            if task.rest_after:
-                ends_day.append(end)
-            if any(e < last for e in ends_day):
-                return False
+        if self.sessions:
+            visits = [(task, start)] + [(other, s) for other, s, _ in same_day]
+            return problem.in_session(patient=task.patient, day=day, visits=visits)
         return True
 
     def _lunch_start(

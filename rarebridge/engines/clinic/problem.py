@@ -222,6 +222,25 @@ class Problem:
         self._starts[key] = result
         return result
 
+    def in_session(self, *, patient: str, day: int, visits: Sequence[tuple[Task, int]]) -> bool:
+        """Whether ``visits`` (tasks with their global start steps), the patient's day on
+        ``day``, make a session (``SolveOptions.sessions``): the day ends before the lunch break
+        or starts after it, and a tiring test is its last visit when the patient could come
+        on another day."""
+        if not visits:
+            return True
+        first = min(start for _, start in visits)
+        last = max(start + task.duration for task, start in visits)
+        lunch = self.patients[patient].lunch
+        if lunch is not None and not (
+            last <= self.at(day=day, step=lunch.latest - lunch.duration)
+            or first >= self.at(day=day, step=lunch.earliest + lunch.duration)
+        ):
+            return False
+        if len(self.patient_days(patient=patient)) > 1:
+            return all(start + task.duration == last for task, start in visits if task.rest_after)
+        return True
+
     def rooms_for(self, *, task: Task, option: int, step_free: bool = True) -> tuple[str, ...]:
         """Rooms for ``task`` run by option ``option``; with ``step_free``, only step-free ones
         when the patient needs them."""

@@ -121,27 +121,17 @@ def _sessions_first(
 
 
 def in_sessions_of(*, problem: Problem, schedule: Schedule) -> frozenset[str]:
-    """The patients whose every day in ``schedule`` is a morning or an afternoon, with any
-    tiring test last (when they could come on another day)."""
-    found = set()
-    for itinerary in schedule.itineraries:
-        patient = problem.patients[itinerary.patient]
-        several_days = len(problem.patient_days(patient=patient.id)) > 1
-        kept = True
-        for day in {v.day for v in itinerary.visits}:
-            today = [v for v in itinerary.visits if v.day == day]
-            first, last = min(v.start for v in today), max(v.end for v in today)
-            lunch = patient.lunch
-            if lunch is not None and not (
-                last <= lunch.latest - lunch.duration or first >= lunch.earliest + lunch.duration
-            ):
-                kept = False
-            tiring = [v for v in today if problem.task[v.id].rest_after]
-            if several_days and any(v.end < last for v in tiring):
-                kept = False
-        if kept:
-            found.add(patient.id)
-    return frozenset(found)
+    """The patients whose every day in ``schedule`` is a session (``Problem.in_session``)."""
+    days: dict[tuple[str, int], list[tuple[Task, int]]] = defaultdict(list)
+    for visit in schedule.visits:
+        start = problem.at(day=visit.day, step=visit.start)
+        days[visit.patient, visit.day].append((problem.task[visit.id], start))
+    outside = {
+        patient
+        for (patient, day), visits in days.items()
+        if not problem.in_session(patient=patient, day=day, visits=visits)
+    }
+    return frozenset(problem.patients) - outside
 
 
 def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
