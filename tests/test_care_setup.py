@@ -526,3 +526,18 @@ def test_it_reads_the_label_in_the_reader_language_only_when_one_is_given(small)
     appointment.labels = {"de": "  "}
     assert appointment_label(appointment, "de") == "Endocrinology"
     assert appointment_label(appointment, None) == "Endocrinology"
+
+
+# --- who may -----------------------------------------------------------------------------------
+
+
+def test_only_care_staff_of_the_clinic_may_change_or_remove_its_set_up(cast, small, as_user):
+    room = small.rooms["c2"]
+    change = {"form": "room", "room-name": "Renamed", "room-kind": "consulting"}
+
+    assert as_user(cast.supervisor).get(edit_url(small, "room", room)).status_code == 403
+    assert as_user(cast.supervisor).post(remove_url(small, "room", room)).status_code == 403
+    assert as_user(cast.outsider).post(edit_url(small, "room", room), change).status_code == 404
+    assert as_user(cast.outsider).post(remove_url(small, "room", room)).status_code == 404
+    room.refresh_from_db()
+    assert room.name != "Renamed"
