@@ -201,6 +201,10 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "RareBridge: "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "RareBridge"
+# Accept the code of the 30-second step before or after the current one (RFC 6238 allows
+# for clock drift and the seconds it takes to type): a code typed as the step turns is not
+# refused. Each code still works only once.
+MFA_TOTP_TOLERANCE = env_int("MFA_TOTP_TOLERANCE", 1)
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 
 # Staff sessions end after this many idle minutes; patients keep the browser session.

@@ -136,6 +136,25 @@ def test_it_asks_staff_for_the_authenticator_code_after_the_password(cast):
     assert client.get(reverse("staff:home")).status_code == 200
 
 
+def test_it_accepts_the_code_of_the_step_that_just_ended_but_not_older_or_reused(cast):
+    if time.time() % 30 > 25:  # keep the three sign-ins inside one 30-second step
+        time.sleep(30.1 - time.time() % 30)
+    now = time.time()
+
+    def code_from(seconds_ago: int) -> bool:
+        client = Client()
+        client.post(
+            reverse("account_login"), {"login": "sam@example.org", "password": "correct horse battery"}
+        )
+        code = totp_code(TOTP_SECRET, at=now - seconds_ago)
+        client.post(reverse("mfa_authenticate"), {"code": code})
+        return client.get(reverse("staff:home")).status_code == 200
+
+    assert not code_from(65)
+    assert code_from(30)
+    assert not code_from(30), "a code works only once"
+
+
 @override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip,3/300s/key"})
 def test_it_locks_out_repeated_failures_without_revealing_whether_the_account_exists(cast):
     def attempts(email):
