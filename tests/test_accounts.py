@@ -144,7 +144,8 @@ def test_it_accepts_the_code_of_the_step_that_just_ended_but_not_older_or_reused
     def code_from(seconds_ago: int) -> bool:
         client = Client()
         client.post(
-            reverse("account_login"), {"login": "sam@example.org", "password": "correct horse battery"}
+            reverse("account_login"),
+            {"login": "sam@example.org", "password": "correct horse battery"},
         )
         code = totp_code(TOTP_SECRET, at=now - seconds_ago)
         client.post(reverse("mfa_authenticate"), {"code": code})

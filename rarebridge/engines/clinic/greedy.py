@@ -428,24 +428,3 @@ def solve_greedy(*, clinic: Clinic, options: SolveOptions | None = None) -> Sche
         weights=options.weights,
         wall_seconds=time.perf_counter() - started,
     )
-
-
-def timetable_of(*, problem: Problem, schedule: Schedule) -> FirstFit:
-    """A schedule's timetable as placements and lunches of ``problem`` (the one it was solved
-    for), to hint or fall back on."""
-    found = FirstFit()
-    for visit in schedule.visits:
-        task = problem.task[visit.id]
-        option = next(k for k, o in enumerate(task.options) if o.team == visit.professionals)
-        found.placements[task.id] = Placement(
-            task=task.id,
-            start=problem.at(day=visit.day, step=visit.start),
-            option=option,
-            room=visit.room,
-        )
-    for itinerary in schedule.itineraries:
-        for lunch in itinerary.lunches:
-            found.lunches[itinerary.patient, lunch.day] = problem.at(
-                day=lunch.day, step=lunch.start
-            )
-    return found

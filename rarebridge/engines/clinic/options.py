@@ -59,13 +59,19 @@ class SolveOptions:
     # Search first among timetables where each patient's day is a morning or an afternoon
     # (it ends before their lunch break or starts after it, so lunch never lengthens a visit)
     # and a tiring test ends the day (its rest is not spent waiting): how clinics usually run,
-    # and a far smaller space. ``sessions_share`` of the time goes to that search, then
-    # ``sessions_idle_share`` to cutting professionals' idle time with the patients' days held
-    # as short as found, and the rest to the full model from there; any of these timetables
-    # keeps every rule, and the bound reported is always the full model's.
+    # and a far smaller space. ``sessions_share`` of the time goes to that search: a short
+    # CP-SAT search from greedy's timetable (``sessions_start_share``), then the
+    # large-neighbourhood search (``lns``), which re-plans a few related patients at a time,
+    # each step for at most ``lns_step_seconds``. The rest goes to the full model from
+    # there. Any of these timetables keeps every rule; the bound reported is always the full
+    # model's.
     sessions: bool = True
-    sessions_share: float = 0.6
-    sessions_idle_share: float = 0.25
+    sessions_share: float = 0.9
+    sessions_start_share: float = 0.06
+    lns_step_seconds: float = 0.3
+    # Off: CP-SAT alone searches the sessions model for the whole ``sessions_share`` (for
+    # comparison; the neighbourhood search finds far better timetables in the same time).
+    lns: bool = True
     # When the plan is impossible: time for finding and shrinking the set of conflicting rules.
     explain_time_limit_seconds: float = 5.0
     log_search: bool = False

@@ -9,9 +9,10 @@ lunch breaks and the rests after long tests.
 
 Solving runs in phases (``SolveOptions.sessions``): first the model where every patient's day
 is a morning or an afternoon and a tiring test ends it, which holds the good timetables in a
-far smaller space; then the same with the patients' total time capped at the best found, for
-the professionals' idle time; then the full model, hinted with the best so far, which gives
-the proven bound and may still improve on it.
+far smaller space. A short CP-SAT search from greedy's timetable gives a first solution of
+it, and the large-neighbourhood search (``lns``) improves that by re-planning a few related
+patients at a time against everyone else. Last, the full model, hinted with the best so far,
+gives the proven bound and may still improve on it.
 
 Explaining builds the same model with every rule instance (a patient's lunch, one precedence,
 one professional's hours, ...) guarded by its own literal, assumes them all, and asks CP-SAT
@@ -25,15 +26,16 @@ import dataclasses
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from ortools.sat.python import cp_model
 from ortools.sat.python import cp_model_helper as cmh
 from ortools.util.python.sorted_interval_list import Domain
 
+from rarebridge.engines.clinic import lns
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
-from rarebridge.engines.clinic.greedy import FirstFit, first_fit, timetable_of
+from rarebridge.engines.clinic.greedy import FirstFit, first_fit
 from rarebridge.engines.clinic.model import Clinic
 from rarebridge.engines.clinic.options import SolveOptions, Weights
 from rarebridge.engines.clinic.precheck import precheck
@@ -65,7 +67,7 @@ def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
     if options.sessions and any(p.lunch for p in clinic.patients):
         hint = _sessions_first(problem=problem, options=options, hint=hint, started=started)
         if options.deterministic_time_limit is not None:
-            rest = max(0.1, 1 - options.sessions_share - options.sessions_idle_share)
+            rest = max(0.1, 1 - options.sessions_share)
             options = dataclasses.replace(
                 options, deterministic_time_limit=options.deterministic_time_limit * rest
             )
@@ -79,7 +81,10 @@ def _sessions_first(
     and a tiring test ends their day (``SolveOptions.sessions``); return the best found as
     the hint for the full model, or the given hint when that is better. Such a timetable keeps
     every rule of the full model, so it is also a valid answer should the full search find
-    nothing better."""
+    nothing better.
+
+    A short CP-SAT search from greedy's timetable gives a first solution of that model; the
+    large-neighbourhood search (``lns``) then re-plans a few related patients at a time."""
     start_from = hint
     # Patients whom no morning or afternoon holds in greedy's layout stay free, so that the
     # search starts from a timetable of its own model.
@@ -91,33 +96,86 @@ def _sessions_first(
         if in_sessions.failed is None:
             start_from = in_sessions
             who -= in_sessions.outside_sessions
-    found = optimise(
+    model = _Model(
         problem=problem,
-        options=_share(options=options, started=started, share=options.sessions_share),
-        hint=start_from,
-        started=started,
-        explain_infeasible=False,
+        explain=False,
+        weights=options.weights,
+        keep={},
+        keep_hard=False,
         sessions=who,
     )
-    if not found.has_timetable:
+    if model.empty:
         return hint
-    if found.cost is not None and options.sessions_idle_share > 0:
-        # The patients' days are about as short as they get: hold them there and spend a
-        # while on the professionals' idle time, which the weighted search comes to last.
-        tighter = optimise(
-            problem=problem,
-            options=_share(options=options, started=started, share=options.sessions_idle_share),
-            hint=timetable_of(problem=problem, schedule=found),
-            started=started,
-            explain_infeasible=False,
-            sessions=in_sessions_of(problem=problem, schedule=found),
-            span_cap=found.cost.patient_span,
+    if start_from is not None and start_from.failed is None:
+        model.hint(placements=start_from.placements, lunches=start_from.lunches)
+    first = _share(
+        options=options,
+        started=started,
+        share=options.sessions_start_share if options.lns else options.sessions_share,
+    )
+    solver = _solver(
+        options=first, time_limit=first.time_limit_seconds - (time.perf_counter() - started)
+    )
+    status = _solve_with_hint(solver=solver, model=model, options=first, started=started)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return hint
+    solution = list(solver.response_proto.solution)
+    objective = solver.objective_value
+    if options.lns and status != cp_model.OPTIMAL:
+        found = lns.improve(
+            model=model,
+            solution=solution,
+            objective=objective,
+            families=_families(problem=problem),
+            limits=_lns_limits(problem=problem, options=options, started=started),
         )
-        if tighter.has_timetable and (tighter.objective or 0) <= (found.objective or 0):
-            found = tighter
-    if hint is not None and hint.failed is None and hint.cost < (found.objective or 0):
+        solution, objective = found.solution, found.objective
+    if hint is not None and hint.failed is None and hint.cost < objective:
         return hint  # greedy's start was better: the solver never does worse than greedy
-    return timetable_of(problem=problem, schedule=found)
+    placements, lunches = model.read(value=_lookup(solution))
+    return FirstFit(placements=placements, lunches=lunches, cost=round(objective))
+
+
+def _solve_with_hint(
+    *, solver: cp_model.CpSolver, model: _Model, options: SolveOptions, started: float
+) -> cp_model.CpSolverStatus:
+    try:
+        return solver.solve(model.cp)
+    except IndexError:
+        # CP-SAT 9.15 can fail while carrying a hint through presolve (an out-of-range
+        # lookup in its solution crush, google/or-tools#5288). Search again without the hint.
+        model.cp.clear_hints()
+        solver.parameters.max_time_in_seconds = max(
+            0.01, options.time_limit_seconds - (time.perf_counter() - started)
+        )
+        return solver.solve(model.cp)
+
+
+def _families(*, problem: Problem) -> dict[str, tuple[str, ...]]:
+    """Each patient with everyone seen back to back with them: re-planned together."""
+    families = {p: {p} for p in problem.patients}
+    for group in problem.clinic.groups:
+        if group.back_to_back:
+            for member in group.patients:
+                families[member] |= set(group.patients)
+    return {p: tuple(sorted(members)) for p, members in families.items()}
+
+
+def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> lns.Limits:
+    lns_share = options.sessions_share - options.sessions_start_share
+    deterministic = options.deterministic_time_limit
+    # Nothing costs less than every patient's appointment time with nobody idle: a valid lower
+    # bound, so a timetable within the gap limit of it needs no more search.
+    floor = options.weights.patient_span * sum(t.duration for t in problem.tasks)
+    return lns.Limits(
+        # The search ends at its share of the whole limit, leaving the rest to the full model.
+        deadline=started + options.time_limit_seconds * options.sessions_share,
+        deterministic=None if deterministic is None else deterministic * lns_share,
+        sub_seconds=options.lns_step_seconds,
+        workers=max(1, options.num_workers),
+        seed=options.random_seed,
+        good_enough=floor / (1 - options.gap_limit) if options.gap_limit < 1 else math.inf,
+    )
 
 
 def in_sessions_of(*, problem: Problem, schedule: Schedule) -> frozenset[str]:
@@ -155,7 +213,6 @@ def optimise(
     explain_infeasible: bool = True,
     repair_hint: bool = False,
     sessions: frozenset[str] = frozenset(),
-    span_cap: int | None = None,
 ) -> Schedule:
     keep = keep or {}
     model = _Model(
@@ -165,7 +222,6 @@ def optimise(
         keep=keep,
         keep_hard=keep_hard,
         sessions=sessions,
-        span_cap=span_cap,
     )
     if model.empty:
         return _infeasible(
@@ -178,20 +234,11 @@ def optimise(
         options=options, time_limit=options.time_limit_seconds - (time.perf_counter() - started)
     )
     solver.parameters.repair_hint = repair_hint
-    try:
-        status = solver.solve(model.cp)
-    except IndexError:
-        # CP-SAT 9.15 can fail while carrying a hint through presolve (an out-of-range
-        # lookup in its solution crush, google/or-tools#5288). Search again without the hint;
-        # greedy's timetable stays the fallback below if that finds nothing.
-        model.cp.clear_hints()
-        solver = _solver(
-            options=options,
-            time_limit=options.time_limit_seconds - (time.perf_counter() - started),
-        )
-        status = solver.solve(model.cp)
+    # Should the hint be dropped (see ``_solve_with_hint``), greedy's timetable stays the
+    # fallback below if the search then finds nothing.
+    status = _solve_with_hint(solver=solver, model=model, options=options, started=started)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        placements, lunches = model.read(solver=solver)
+        placements, lunches = model.read(value=solver.value)
         schedule = build_schedule(
             problem=problem,
             status=Status.FEASIBLE,
@@ -336,13 +383,11 @@ class _Model:
         keep: Mapping[str, Placement],
         keep_hard: bool,
         sessions: frozenset[str] = frozenset(),
-        span_cap: int | None = None,
     ) -> None:
         self.problem = problem
         self.explain = explain
         # Patients whose days are each a morning or an afternoon, tiring tests last.
         self.sessions = frozenset() if explain else sessions
-        self.span_cap = span_cap
         self.cp = cp_model.CpModel()
         self.rule_literal: dict[int, cp_model.IntVar] = {}
         self.rule_of: dict[int, Explanation] = {}
@@ -851,8 +896,6 @@ class _Model:
             # Redundant, for the bound: a professional's day lasts as long as their visits.
             self.cp.add(last - first >= sum(busy))
         span = sum(self.last[k] - self.first[k] for k in self.last)
-        if self.span_cap is not None:
-            self.cp.add(span <= self.span_cap)
         idle = sum(self.staff_last[k] - self.staff_first[k] for k in self.staff_last) - staff_busy
         # Redundant, for the bound: per-day busy time is only known for tasks whose
         # professional is fixed, but in total nobody is idle for less than nothing.
@@ -920,17 +963,67 @@ class _Model:
                 self.cp.add_hint(literal, key == chosen)
 
     def read(
-        self, *, solver: cp_model.CpSolver
+        self, *, value: Callable[[cmh.IntVar | cmh.Literal], int]
     ) -> tuple[dict[str, Placement], dict[tuple[str, int], int]]:
+        """The timetable in a solution, ``value`` giving each variable's value in it (a
+        solver's, or a solution vector's lookup by variable index)."""
         placements = {}
         for task in self.problem.tasks:
-            option = next(k for k, lit in self.use[task.id].items() if _true(solver, lit))
-            room = next(r for r, lit in self.room[task.id].items() if _true(solver, lit))
+            option = next(k for k, lit in self.use[task.id].items() if _is_true(value, lit))
+            room = next(r for r, lit in self.room[task.id].items() if _is_true(value, lit))
             placements[task.id] = Placement(
-                task=task.id, start=solver.value(self.start[task.id]), option=option, room=room
+                task=task.id, start=value(self.start[task.id]), option=option, room=room
             )
-        lunches = {key: solver.value(var) for key, var in self.lunch.items()}
+        lunches = {key: value(var) for key, var in self.lunch.items()}
         return placements, lunches
+
+    # --- for the large-neighbourhood search (``lns.Searchable``) ---------------------------
+
+    def patient_variables(self, *, patient: str) -> list[int]:
+        """Indices of the variables that place ``patient``'s tasks: start, day, team, room."""
+        found = []
+        for task in self.problem.tasks_of[patient]:
+            found.append(self.start[task.id].index)
+            for literals in (self.on[task.id], self.use[task.id], self.room[task.id]):
+                found += [lit.index for lit in literals.values() if not isinstance(lit, bool)]
+        return found
+
+    def visits(self, *, solution: Sequence[int]) -> list[lns.Visit]:
+        found = []
+        for task in self.problem.tasks:
+            option = next(
+                k for k, lit in self.use[task.id].items() if _is_true(_lookup(solution), lit)
+            )
+            start = solution[self.start[task.id].index]
+            for pro in task.options[option].team:
+                found.append(
+                    lns.Visit(
+                        patient=task.patient,
+                        professional=pro,
+                        day=self.problem.day_of(t=start),
+                        start=start,
+                        end=start + task.duration,
+                    )
+                )
+        return found
+
+    def waiting(self, *, solution: Sequence[int]) -> dict[str, int]:
+        """Each patient's time on site beyond their appointments, over all days."""
+        found: dict[str, int] = defaultdict(int)
+        for (patient, day), first in self.first.items():
+            busy = sum(
+                task.duration
+                for task in self.problem.tasks_of[patient]
+                if day in self.on[task.id] and _is_true(_lookup(solution), self.on[task.id][day])
+            )
+            if busy:
+                span = solution[self.last[patient, day].index] - solution[first.index]
+                found[patient] += span - busy
+        return found
+
+
+def _lookup(solution: Sequence[int]) -> Callable[[cmh.IntVar | cmh.Literal], int]:
+    return lambda variable: solution[variable.index]
 
 
 def _negate(literal: Lit) -> Lit:
@@ -943,5 +1036,5 @@ def _as_int(literal: Lit) -> cmh.LinearExpr | int:
     return int(literal) if isinstance(literal, bool) else literal
 
 
-def _true(solver: cp_model.CpSolver, literal: Lit) -> bool:
-    return literal is True or (literal is not False and solver.boolean_value(literal))
+def _is_true(value: Callable[[cmh.IntVar | cmh.Literal], int], literal: Lit) -> bool:
+    return literal is True or (literal is not False and bool(value(literal)))
