@@ -58,6 +58,8 @@ class Searchable(Protocol):
 
     def patient_variables(self, *, patient: str) -> list[int]: ...
 
+    def penalty(self, *, solution: Sequence[int]) -> int: ...
+
     def visits(self, *, solution: Sequence[int]) -> list[Visit]: ...
 
     def waiting(self, *, solution: Sequence[int]) -> dict[str, int]: ...
@@ -113,8 +115,8 @@ def improve(
             for done in [pool.submit(search.work) for _ in range(limits.workers)]:
                 done.result()
     return Found(
-        solution=search.best,
-        objective=search.cost,
+        solution=search.kept,
+        objective=search.kept_cost,
         steps=search.steps,
         improvements=search.improvements,
     )
@@ -141,6 +143,9 @@ class _Search:
         )
         self.fixable = {p: model.patient_variables(patient=p) for p in self.patients}
         self.best, self.cost = list(solution), objective
+        # The best timetable by its true cost, without the model's pull towards sessions
+        # (``Searchable.penalty``), which the search follows but the answer must not count.
+        self.kept, self.kept_cost = self.best, objective - model.penalty(solution=solution)
         # Patients re-planned by each accepted change, version by version.
         self.changes: list[set[str]] = []
         self.lock = threading.Lock()
@@ -150,7 +155,7 @@ class _Search:
     def _over(self) -> bool:
         limits = self.limits
         return (
-            self.cost <= limits.good_enough
+            self.kept_cost <= limits.good_enough
             or limits.deadline - time.perf_counter() < 0.02
             or (limits.deterministic is not None and self.spent >= limits.deterministic)
         )
@@ -193,6 +198,9 @@ class _Search:
     def _accept(self, *, value: float, found: list[int], free: set[str]) -> None:
         self.improvements += value < self.cost
         self.best, self.cost = found, value
+        true_cost = value - self.model.penalty(solution=found)
+        if true_cost < self.kept_cost:
+            self.kept, self.kept_cost = found, true_cost
         self.changes.append(free)
 
     def _merge(self, *, found: list[int], free: set[str]) -> None:

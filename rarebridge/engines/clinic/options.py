@@ -69,6 +69,11 @@ class SolveOptions:
     sessions_share: float = 0.9
     sessions_start_share: float = 0.06
     lns_step_seconds: float = 0.3
+    # Patients greedy could not fit into mornings and afternoons start outside that rule.
+    # While the search runs, bringing one of them into it is worth this many steps of a
+    # patient's time, so the search accepts a little waiting on the way there (the waiting
+    # goes again as the neighbours are re-planned); the answer is judged by the true cost.
+    sessions_pull: float = 10.0
     # Off: CP-SAT alone searches the sessions model for the whole ``sessions_share`` (for
     # comparison; the neighbourhood search finds far better timetables in the same time).
     lns: bool = True

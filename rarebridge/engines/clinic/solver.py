@@ -11,7 +11,8 @@ Solving runs in phases (``SolveOptions.sessions``): first the model where every 
 is a morning or an afternoon and a tiring test ends it, which holds the good timetables in a
 far smaller space. A short CP-SAT search from greedy's timetable gives a first solution of
 it, and the large-neighbourhood search (``lns``) improves that by re-planning a few related
-patients at a time against everyone else. Last, the full model, hinted with the best so far,
+patients at a time against everyone else. Patients greedy could not fit into a morning or an
+afternoon are pulled into them during the search (``SolveOptions.sessions_pull``). Last, the full model, hinted with the best so far,
 gives the proven bound and may still improve on it.
 
 Explaining builds the same model with every rule instance (a patient's lunch, one precedence,
@@ -103,6 +104,9 @@ def _sessions_first(
         keep={},
         keep_hard=False,
         sessions=who,
+        # Greedy's patients outside sessions are pulled into them (``sessions_pull``).
+        soft_sessions=frozenset(problem.patients) if options.lns else frozenset(),
+        soft_penalty=round(options.weights.patient_span * options.sessions_pull),
     )
     if model.empty:
         return hint
@@ -120,12 +124,12 @@ def _sessions_first(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return hint
     solution = list(solver.response_proto.solution)
-    objective = solver.objective_value
+    objective = solver.objective_value - model.penalty(solution=solution)
     if options.lns and status != cp_model.OPTIMAL:
         found = lns.improve(
             model=model,
             solution=solution,
-            objective=objective,
+            objective=solver.objective_value,
             families=_families(problem=problem),
             limits=_lns_limits(problem=problem, options=options, started=started),
         )
@@ -383,11 +387,18 @@ class _Model:
         keep: Mapping[str, Placement],
         keep_hard: bool,
         sessions: frozenset[str] = frozenset(),
+        soft_sessions: frozenset[str] = frozenset(),
+        soft_penalty: int = 0,
     ) -> None:
         self.problem = problem
         self.explain = explain
         # Patients whose days are each a morning or an afternoon, tiring tests last.
         self.sessions = frozenset() if explain else sessions
+        # Patients for whom keeping to sessions earns ``soft_penalty`` off the objective: a
+        # pull towards mornings and afternoons for those greedy could not fit into them.
+        self.soft_sessions = frozenset() if explain else soft_sessions - sessions
+        self.soft_penalty = soft_penalty
+        self.session_literal: dict[str, cp_model.IntVar] = {}
         self.cp = cp_model.CpModel()
         self.rule_literal: dict[int, cp_model.IntVar] = {}
         self.rule_of: dict[int, Explanation] = {}
@@ -703,20 +714,30 @@ class _Model:
                 self.cp.add(last - first >= sum(d * _as_int(on) for d, on in present))
             if patient.max_span is not None:
                 self._when(self.cp.add(last - first <= patient.max_span), span_guard)
-            if patient_id in self.sessions and patient.lunch is not None:
+            kept: list[Lit] = []
+            if patient_id in self.soft_sessions:
+                if patient_id not in self.session_literal:
+                    self.session_literal[patient_id] = self.cp.new_bool_var(
+                        f"in_sessions_{patient_id}"
+                    )
+                kept = [self.session_literal[patient_id]]
+            in_sessions = patient_id in self.sessions or bool(kept)
+            if in_sessions and patient.lunch is not None:
                 # A morning ends in time for lunch; an afternoon starts after it.
                 lunch = patient.lunch
                 morning = self.cp.new_bool_var(f"morning_{patient_id}_{day}")
                 ends = problem.at(day=day, step=lunch.latest - lunch.duration)
                 begins = problem.at(day=day, step=lunch.earliest + lunch.duration)
-                self.cp.add(last <= ends).only_enforce_if(morning)
-                self.cp.add(first >= begins).only_enforce_if(~morning)
-            if patient_id in self.sessions and len(problem.patient_days(patient=patient_id)) > 1:
+                self._when(self.cp.add(last <= ends), morning, *kept)
+                self._when(self.cp.add(first >= begins), ~morning, *kept)
+            if in_sessions and len(problem.patient_days(patient=patient_id)) > 1:
                 # A tiring test ends the patient's day, so its rest is not spent waiting.
                 for task in tasks:
                     on = self.on[task.id].get(day)
                     if task.rest_after and on is not None:
-                        self._when(self.cp.add(last <= self.start[task.id] + task.duration), on)
+                        self._when(
+                            self.cp.add(last <= self.start[task.id] + task.duration), on, *kept
+                        )
 
         self._fasting(patient_id=patient_id, tasks=tasks)
         self._round_table(patient_id=patient_id, tasks=tasks)
@@ -901,8 +922,12 @@ class _Model:
         # professional is fixed, but in total nobody is idle for less than nothing.
         self.cp.add(idle >= 0)
         moved = sum(1 - _as_int(lit) for lit in self.keep_literal.values())
+        outside = sum(1 - lit for lit in self.session_literal.values())
         self.cp.minimize(
-            weights.patient_span * span + weights.professional_idle * idle + weights.moved * moved
+            weights.patient_span * span
+            + weights.professional_idle * idle
+            + weights.moved * moved
+            + self.soft_penalty * outside
         )
 
     # --- hints and reading back -----------------------------------------------------------
@@ -987,6 +1012,12 @@ class _Model:
             for literals in (self.on[task.id], self.use[task.id], self.room[task.id]):
                 found += [lit.index for lit in literals.values() if not isinstance(lit, bool)]
         return found
+
+    def penalty(self, *, solution: Sequence[int]) -> int:
+        """The part of ``solution``'s objective that is the pull towards sessions."""
+        return self.soft_penalty * sum(
+            1 - solution[lit.index] for lit in self.session_literal.values()
+        )
 
     def visits(self, *, solution: Sequence[int]) -> list[lns.Visit]:
         found = []
