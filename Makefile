@@ -53,7 +53,7 @@ lint: $(VENV)/.synced
 
 ## check-deploy: Django's deployment checks under production settings
 check-deploy: $(VENV)/.synced
-	RAREBRIDGE_ENV=production DEBUG=false SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
+	RAREBRIDGE_ENV=production DEBUG=false SECRET_KEY=ci-only-$$(head -c 64 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
 	  ALLOWED_HOSTS=rarebridge.example.org RAREBRIDGE_VAR_DIR=$$(mktemp -d) \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
