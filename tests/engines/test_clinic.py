@@ -9,6 +9,7 @@ steps (step 0 is 08:00), unless a test says otherwise.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from datetime import time
 from time import perf_counter as time_now
 
@@ -43,9 +44,9 @@ from rarebridge.engines.clinic import (
 )
 from rarebridge.engines.clinic.assemble import build_schedule
 from rarebridge.engines.clinic.greedy import first_fit
-from rarebridge.engines.clinic.problem import Problem
-from rarebridge.engines.clinic.results import Visit
-from rarebridge.engines.clinic.solver import in_sessions_of, optimise
+from rarebridge.engines.clinic.problem import Problem, Task
+from rarebridge.engines.clinic.results import Schedule, Visit
+from rarebridge.engines.clinic.solver import optimise
 from rarebridge.engines.clinic.synthetic import synthetic_clinic
 from tests.engines.test_clinic_properties import assert_valid
 
@@ -314,6 +315,20 @@ def test_it_beats_greedy_on_the_synthetic_clinic() -> None:
     assert_valid(clinic, greedy)
     assert schedule.objective is not None and greedy.objective is not None
     assert schedule.objective < greedy.objective
+
+
+def in_sessions_of(*, problem: Problem, schedule: Schedule) -> frozenset[str]:
+    """The patients whose every day in ``schedule`` is a session (``Problem.in_session``)."""
+    days: dict[tuple[str, int], list[tuple[Task, int]]] = defaultdict(list)
+    for visit in schedule.visits:
+        start = problem.at(day=visit.day, step=visit.start)
+        days[visit.patient, visit.day].append((problem.task[visit.id], start))
+    outside = {
+        patient
+        for (patient, day), visits in days.items()
+        if not problem.in_session(patient=patient, day=day, visits=visits)
+    }
+    return frozenset(problem.patients) - outside
 
 
 LUNCH = Lunch(earliest=16, latest=22, duration=2)  # 30 minutes between 12:00 and 13:30

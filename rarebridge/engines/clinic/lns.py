@@ -82,7 +82,6 @@ class Found:
     solution: list[int]
     objective: float
     steps: int
-    improvements: int
 
 
 # Patients freed per step: two for waiting and random moves (three make sub-problems that
@@ -118,7 +117,6 @@ def improve(
         solution=search.kept,
         objective=search.kept_cost,
         steps=search.steps,
-        improvements=search.improvements,
     )
 
 
@@ -150,7 +148,7 @@ class _Search:
         self.changes: list[set[str]] = []
         self.lock = threading.Lock()
         self.spent = 0.0
-        self.steps = self.improvements = 0
+        self.steps = 0
 
     def _over(self) -> bool:
         limits = self.limits
@@ -196,7 +194,6 @@ class _Search:
                     self._merge(found=found, free=free)
 
     def _accept(self, *, value: float, found: list[int], free: set[str]) -> None:
-        self.improvements += value < self.cost
         self.best, self.cost = found, value
         true_cost = value - self.model.penalty(solution=found)
         if true_cost < self.kept_cost:

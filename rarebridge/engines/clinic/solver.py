@@ -182,20 +182,6 @@ def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> l
     )
 
 
-def in_sessions_of(*, problem: Problem, schedule: Schedule) -> frozenset[str]:
-    """The patients whose every day in ``schedule`` is a session (``Problem.in_session``)."""
-    days: dict[tuple[str, int], list[tuple[Task, int]]] = defaultdict(list)
-    for visit in schedule.visits:
-        start = problem.at(day=visit.day, step=visit.start)
-        days[visit.patient, visit.day].append((problem.task[visit.id], start))
-    outside = {
-        patient
-        for (patient, day), visits in days.items()
-        if not problem.in_session(patient=patient, day=day, visits=visits)
-    }
-    return frozenset(problem.patients) - outside
-
-
 def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
     """``options`` for one phase of a search: ``share`` of the time limits, from now."""
     deterministic = options.deterministic_time_limit
