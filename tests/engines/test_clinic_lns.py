@@ -4,10 +4,15 @@ is reproducible with one worker, and re-plans families together."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
-from rarebridge.engines.clinic import SolveOptions, solve, solve_greedy
-from rarebridge.engines.clinic.problem import Problem
-from rarebridge.engines.clinic.solver import _families
+from ortools.sat.python import cp_model
+
+from rarebridge.engines.clinic import SolveOptions, lns, solve, solve_greedy
+from rarebridge.engines.clinic.greedy import first_fit
+from rarebridge.engines.clinic.options import Weights
+from rarebridge.engines.clinic.problem import Problem, Task
+from rarebridge.engines.clinic.solver import _families, _Model
 from rarebridge.engines.clinic.synthetic import synthetic_clinic
 from tests.engines.test_clinic_properties import assert_valid
 
@@ -71,3 +76,55 @@ def test_it_re_plans_siblings_seen_back_to_back_together() -> None:
     # The synthetic clinic's first two patients are siblings seen back to back.
     assert families["p01"] == families["p02"] == ("p01", "p02")
     assert families["p03"] == ("p03",)
+
+
+def test_a_step_on_one_day_holds_that_patients_other_days_and_everyone_else() -> None:
+    problem = Problem(clinic=synthetic_clinic(patients=8, seed=1))
+    model = _Model(problem=problem, explain=False, weights=Weights(), keep={}, keep_hard=False)
+    greedy = first_fit(problem=problem, weights=Weights(), best_fit=True)
+    model.hint(placements=greedy.placements, lunches=greedy.lunches)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 0.2
+    solver.solve(model.cp)
+    solution = list(solver.response_proto.solution)
+    search = lns._Search(
+        model=model,
+        solution=solution,
+        objective=solver.objective_value,
+        families=_families(problem=problem),
+        limits=lns.Limits(deadline=time.perf_counter() + 60, deterministic=0.5),
+    )
+
+    def day_of(task: Task, values: list[int]) -> int:
+        return problem.day_of(t=values[model.start[task.id].index])
+
+    # A patient who comes on both days, not seen back to back with anyone.
+    patient = next(
+        p
+        for p in problem.patients
+        if len({day_of(t, solution) for t in problem.tasks_of[p]}) == 2
+        and _families(problem=problem)[p] == (p,)
+    )
+    freed = {t.id for t in problem.tasks_of[patient] if day_of(t, solution) == 0}
+    fixed = search._fixed(free={patient: 0}, solution=solution)
+
+    for other in problem.patients:
+        if other != patient:
+            assert set(model.patient_variables(patient=other)) <= set(fixed)
+    for task in problem.tasks_of[patient]:
+        assert (model.start[task.id].index in fixed) == (task.id not in freed)
+        assert all(
+            lit.index in fixed for lit in model.on[task.id].values() if not isinstance(lit, bool)
+        )
+
+    value, found, _ = lns._solve(
+        model=model, solution=solution, fixed=fixed, seconds=10, deterministic=0.5, seed=0
+    )
+
+    assert value is not None and value <= solver.objective_value
+    for task in problem.tasks:
+        if task.id in freed:
+            assert day_of(task, found) == 0
+        else:
+            assert found[model.start[task.id].index] == solution[model.start[task.id].index]

@@ -999,6 +999,19 @@ class _Model:
                 found += [lit.index for lit in literals.values() if not isinstance(lit, bool)]
         return found
 
+    def day_variables(self, *, patient: str, day: int, solution: Sequence[int]) -> list[int]:
+        """Of ``patient_variables``, those a re-plan of ``day`` alone may change: start, team
+        and room of the tasks on that day in ``solution``, which stay on it."""
+        found = []
+        for task in self.problem.tasks_of[patient]:
+            start = self.start[task.id]
+            if self.problem.day_of(t=solution[start.index]) != day:
+                continue
+            found.append(start.index)
+            for literals in (self.use[task.id], self.room[task.id]):
+                found += [lit.index for lit in literals.values() if not isinstance(lit, bool)]
+        return found
+
     def penalty(self, *, solution: Sequence[int]) -> int:
         """The part of ``solution``'s objective that is the pull towards sessions."""
         return self.soft_penalty * sum(
