@@ -1,4 +1,7 @@
+import zoneinfo
+
 from django.core.management import call_command
+from django.utils import timezone
 
 from rarebridge.accounts.models import PatientProfile, RoleAssignment, User
 from rarebridge.core.permissions import STAFF_ROLES
@@ -64,7 +67,14 @@ def test_it_gives_the_demo_patients_weeks_calls_and_notes(db):
     call_command("seed_demo")
     world = Enrolment.objects.filter(patient__user__email__regex=DEMO_WORLD_PATIENT)
     assert world.count() == 5 * 30
-    assert len({e.start_date for e in world}) == 7  # patients at every week, and a few finished
+    # Patients at every week, and a few finished: weeks ago on each patient's own calendar
+    # (near midnight UTC the sites' dates differ).
+    now = timezone.now()
+    weeks_ago = {
+        (now.astimezone(zoneinfo.ZoneInfo(e.patient.user.time_zone)).date() - e.start_date).days
+        for e in world.select_related("patient__user")
+    }
+    assert weeks_ago == {7 * n for n in range(7)}
     statuses = Counter(Call.objects.values_list("status", flat=True))
     assert statuses["held"] and statuses["missed"] and statuses["booked"]
     assert (

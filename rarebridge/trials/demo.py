@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -85,7 +86,11 @@ def _answer(participant: Participant, timepoint: str) -> None:
 def _backdate(participant: Participant, days: int) -> None:
     """Demo only: move a randomisation into the past so T1 is due or overdue today."""
     allocation = Allocation.objects.get(participant=participant)
-    when = allocation.randomised_at - timedelta(days=days)
+    # Back by whole days on the participant's own calendar: across a clock change, going back
+    # 24-hour days from late evening lands on the next local day, a day after the program's
+    # start date moved back by the same days.
+    zone = ZoneInfo(participant.patient.user.time_zone)
+    when = allocation.randomised_at.astimezone(zone) - timedelta(days=days)
     Allocation.objects.filter(pk=allocation.pk).update(randomised_at=when)
     start = None
     enrolment = Enrolment.objects.filter(patient=participant.patient).first()
