@@ -78,8 +78,9 @@ def test_it_re_plans_siblings_seen_back_to_back_together() -> None:
     assert families["p03"] == ("p03",)
 
 
-def test_a_step_on_one_day_holds_that_patients_other_days_and_everyone_else() -> None:
-    problem = Problem(clinic=synthetic_clinic(patients=8, seed=1))
+def _searched(patients: int) -> tuple[Problem, _Model, list[int], lns._Search]:
+    """A clinic's model with a first solution from CP-SAT, and a search over it."""
+    problem = Problem(clinic=synthetic_clinic(patients=patients, seed=1))
     model = _Model(problem=problem, explain=False, weights=Weights(), keep={}, keep_hard=False)
     greedy = first_fit(problem=problem, weights=Weights(), best_fit=True)
     model.hint(placements=greedy.placements, lunches=greedy.lunches)
@@ -95,6 +96,26 @@ def test_a_step_on_one_day_holds_that_patients_other_days_and_everyone_else() ->
         families=_families(problem=problem),
         limits=lns.Limits(deadline=time.perf_counter() + 60, deterministic=0.5),
     )
+    return problem, model, solution, search
+
+
+def test_a_day_step_frees_patients_one_professional_sees_that_day() -> None:
+    _problem, model, solution, search = _searched(patients=12)
+    visits = model.visits(solution=solution)
+
+    for _ in range(20):
+        day, chosen = search.choose._around_gap(solution=solution, count=lns.FREE_DAY)
+
+        assert day is not None and 2 <= len(chosen) <= lns.FREE_DAY
+        seen_by = [
+            {v.professional for v in visits if v.patient == patient and v.day == day}
+            for patient in chosen
+        ]
+        assert set.intersection(*seen_by)
+
+
+def test_a_step_on_one_day_holds_that_patients_other_days_and_everyone_else() -> None:
+    problem, model, solution, search = _searched(patients=8)
 
     def day_of(task: Task, values: list[int]) -> int:
         return problem.day_of(t=values[model.start[task.id].index])
@@ -122,7 +143,7 @@ def test_a_step_on_one_day_holds_that_patients_other_days_and_everyone_else() ->
         model=model, solution=solution, fixed=fixed, seconds=10, deterministic=0.5, seed=0
     )
 
-    assert value is not None and value <= solver.objective_value
+    assert value is not None and value <= search.cost
     for task in problem.tasks:
         if task.id in freed:
             assert day_of(task, found) == 0

@@ -305,12 +305,12 @@ class _Neighbourhoods:
         """The patients a step frees, each with the one day it frees them on (None: all)."""
         draw = self.rng.random()
         if draw < SHARE_DAY:
-            day, chosen = self._day_around_gap(solution=solution)
+            day, chosen = self._around_gap(solution=solution, count=FREE_DAY)
             return {member: day for patient in chosen for member in self.families[patient]}
         if draw < SHARE_DAY + SHARE_RANDOM or len(self.patients) <= FREE:
             chosen = set(self.rng.sample(self.patients, min(FREE, len(self.patients))))
         elif draw < SHARE_DAY + SHARE_RANDOM + SHARE_IDLE:
-            chosen = self._around_gap(solution=solution)
+            _, chosen = self._around_gap(solution=solution, count=FREE_AROUND_GAP, near=NEAR_GAP)
         else:
             chosen = self._around_waiting(solution=solution)
         return {member: None for patient in chosen for member in self.families[patient]}
@@ -348,36 +348,28 @@ class _Neighbourhoods:
         _, before, after, visits = self.rng.choices(gaps, weights=[g[0] for g in gaps])[0]
         return before, after, visits
 
-    def _around_gap(self, *, solution: Sequence[int]) -> set[str]:
-        gap = self._gap(solution=solution)
-        if gap is None:
-            return set(self.rng.sample(self.patients, min(FREE, len(self.patients))))
-        before, after, visits = gap
-        # Close the gap from either side, or fill it with the day's first or last visit
-        # (which shortens the day from its end instead).
-        chosen = {before.patient, after.patient, visits[0].patient, visits[-1].patient}
-        near = sorted(
-            {
-                v.patient
-                for v in visits
-                if v.end >= before.end - NEAR_GAP and v.start <= after.start + NEAR_GAP
-            }
-            - chosen
-        )
-        self.rng.shuffle(near)
-        return chosen | set(near[: max(0, FREE_AROUND_GAP - len(chosen))])
-
-    def _day_around_gap(self, *, solution: Sequence[int]) -> tuple[int | None, set[str]]:
-        """A gap's day, with the patients on either side of it, the professional's first and
-        last that day, and others they see that day, up to ``FREE_DAY``."""
+    def _around_gap(
+        self, *, solution: Sequence[int], count: int, near: int | None = None
+    ) -> tuple[int | None, set[str]]:
+        """A gap's day, with the patients on either side of the gap, the professional's first
+        and last that day (who could move into it, shortening the day from its end), and
+        others they see that day (within ``near`` steps of the gap, if given), up to
+        ``count``."""
         gap = self._gap(solution=solution)
         if gap is None:
             return None, set(self.rng.sample(self.patients, min(FREE, len(self.patients))))
         before, after, visits = gap
         chosen = {before.patient, after.patient, visits[0].patient, visits[-1].patient}
-        others = sorted({v.patient for v in visits} - chosen)
+        others = sorted(
+            {
+                v.patient
+                for v in visits
+                if near is None or (v.end >= before.end - near and v.start <= after.start + near)
+            }
+            - chosen
+        )
         self.rng.shuffle(others)
-        return before.day, chosen | set(others[: max(0, FREE_DAY - len(chosen))])
+        return before.day, chosen | set(others[: max(0, count - len(chosen))])
 
     def _draw(self, *, weights: dict[str, float], count: int) -> set[str]:
         chosen: set[str] = set()
