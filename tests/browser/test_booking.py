@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from icalendar import Calendar
+from playwright.sync_api import expect
 
 from rarebridge.counselling.models import Call
 from rarebridge.counselling.services import (
@@ -58,7 +59,7 @@ def test_it_books_across_time_zones_and_shows_each_side_its_own_time(
     first.check()
     page.get_by_role("button", name="Book this call").click()
     page.wait_for_url(re.compile(r"/me/calls/"))
-    assert page.get_by_text("Your call is booked").is_visible()
+    expect(page.get_by_text("Your call is booked")).to_be_visible()
     call = Call.objects.get()
     assert call.starts_at == instant
     with page.expect_download() as download:
@@ -74,11 +75,13 @@ def test_it_books_across_time_zones_and_shows_each_side_its_own_time(
     berlin = instant.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).strftime("%H:%M")
     assert berlin.startswith("17")  # what the counsellor offered, in their own zone
     if instant.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).date() == date.today():
-        assert page.get_by_text(berlin).first.is_visible()
+        expect(page.get_by_text(berlin).first).to_be_visible()
     page.goto(reverse("counsellor:call_note", args=[call.pk]))
-    assert page.get_by_text(
-        instant.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).strftime("%H:%M")
-    ).first.is_visible()
+    expect(
+        page.get_by_text(
+            instant.astimezone(zoneinfo.ZoneInfo("Europe/Berlin")).strftime("%H:%M")
+        ).first
+    ).to_be_visible()
     assert_accessible(page, "call note")
     page.goto(reverse("counsellor:availability"))
     assert_accessible(page, "availability")

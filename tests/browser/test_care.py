@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from rarebridge.accounts.mfa import totp_code
 from rarebridge.care.models import CareNote, TeamRole
@@ -89,7 +90,7 @@ def test_it_passes_axe_on_the_planning_and_itinerary_pages(cast, open_as, assert
 
     page = open_as(cast.patient.user, phone=True, staff=False)
     page.goto(reverse("patient_care:itinerary", args=[invitation.pk]))
-    assert page.get_by_role("heading", name="Itinerary for Anna Schmidt").is_visible()
+    expect(page.get_by_role("heading", name="Itinerary for Anna Schmidt")).to_be_visible()
     assert_accessible(page, "the family's itinerary")
     assert fits_the_screen(page)
 
@@ -102,8 +103,8 @@ def test_it_explains_an_impossible_plan_on_the_planning_page(cast, open_as, asse
 
     page.get_by_role("button", name="Plan the clinic").click()
 
-    assert page.get_by_role("heading", name="Why no timetable is possible").is_visible()
-    assert page.get_by_text("Professionals' hours").first.is_visible()
+    expect(page.get_by_role("heading", name="Why no timetable is possible")).to_be_visible()
+    expect(page.get_by_text("Professionals' hours").first).to_be_visible()
     assert_accessible(page, "an impossible plan")
 
 
@@ -116,33 +117,33 @@ def test_it_changes_and_removes_set_up_by_keyboard_and_passes_axe(cast, open_as,
 
     page.get_by_role("link", name="Change Room 2").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Change Room 2").is_visible()
+    expect(page.get_by_role("heading", name="Change Room 2")).to_be_visible()
     # Keyboard and screen-reader users land on the form they chose to change.
-    assert page.evaluate("document.activeElement.id") == "room-form-h"
+    expect(page.locator("#room-form-h")).to_be_focused()
     page.locator("#id_room-kind").fill("")
     page.get_by_role("button", name="Save changes").click()
-    assert page.get_by_role("heading", name="Please check what you entered").is_visible()
+    expect(page.get_by_role("heading", name="Please check what you entered")).to_be_visible()
     assert page.locator("#id_room-name").input_value() == "Room 2"
     assert_accessible(page, "a change with an error")
     page.locator("#id_room-kind").fill("consulting")
     page.locator("#id_room-step_free").uncheck()
     page.get_by_role("button", name="Save changes").click()
-    assert page.get_by_text("Changes saved.").is_visible()
+    expect(page.get_by_text("Changes saved.")).to_be_visible()
 
     page.locator("summary", has_text="Tom Tech").focus()
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Remove Tom Tech").press("Enter")
-    assert page.get_by_role("heading", name="This cannot be removed yet").is_visible()
+    expect(page.get_by_role("heading", name="This cannot be removed yet")).to_be_visible()
     assert_accessible(page, "a refused removal")
 
     bloods = small.invitations[0].appointments.get(label="Fasting bloods")
     page.goto(reverse("care:clinic_setup_edit", args=[small.clinic.pk, "appointment", bloods.pk]))
-    assert page.get_by_role("group", name=re.compile("Its name for families")).is_visible()
+    expect(page.get_by_role("group", name=re.compile("Its name for families"))).to_be_visible()
     assert page.get_by_label("German").input_value() == "Blutabnahme (nüchtern)"
     assert_accessible(page, "changing an appointment")
 
     page.goto(reverse("care:clinic", args=[small.clinic.pk]))
-    assert page.get_by_text("The set-up changed since the plan; plan again.").is_visible()
+    expect(page.get_by_text("The set-up changed since the plan; plan again.")).to_be_visible()
     assert_accessible(page, "a clinic whose set-up changed")
 
 
@@ -163,7 +164,7 @@ def test_it_shows_re_planning_until_it_is_done_and_then_the_result(
     page.goto(reverse("care:clinic", args=[small.clinic.pk]))
 
     status = page.get_by_role("status").filter(has_text="Re-planning since")
-    assert status.is_visible()
+    expect(status).to_be_visible()
     assert "Hearing test cancelled for Anna Schmidt" in status.inner_text()
     assert_accessible(page, "a clinic being re-planned")
     # The worker finishes (here: the row says so); the page's next poll reloads it.
@@ -171,5 +172,5 @@ def test_it_shows_re_planning_until_it_is_done_and_then_the_result(
         status="done", batch=replan.pk, finished_at=timezone.now(), moved=[]
     )
     page.get_by_role("heading", name=re.compile("^Re-planned")).wait_for(timeout=10_000)
-    assert page.get_by_text("Nobody else's appointments had to move.").is_visible()
+    expect(page.get_by_text("Nobody else's appointments had to move.")).to_be_visible()
     assert_accessible(page, "a re-planned clinic")

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from rarebridge.core.permissions import Role
 from rarebridge.directory.services import (
@@ -75,13 +76,15 @@ def test_it_searches_the_directory_on_a_phone_by_keyboard(
     page.get_by_label("Country").select_option("DE")
     page.get_by_label("Condition").press("Enter")
     page.wait_for_url(re.compile(r"q=cholangite"))
-    assert page.get_by_role("link", name="International PSC Patient Network (demo)").is_visible()
+    expect(
+        page.get_by_role("link", name="International PSC Patient Network (demo)")
+    ).to_be_visible()
     assert no_sideways_scrolling(page)
     assert_accessible(page, "search on a phone")
     page.goto(reverse("directory:suggest"))
     page.get_by_label("Name of the organisation or group").fill("PSC Walkers")
     page.get_by_role("button", name="Send suggestion").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert no_sideways_scrolling(page)
     assert_accessible(page, "suggestion with errors on a phone")
     context.close()
@@ -128,7 +131,7 @@ def test_it_passes_axe_on_every_peer_finder_page(page, cast, connected, assert_a
     page.goto(reverse("peers:contact", args=[contact.pk]))
     page.get_by_label("Your message").fill("Write to me at anna@example.org")
     page.get_by_role("button", name="Send").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert_accessible(page, "message with contact details refused")
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from rarebridge.accounts.mfa import totp_code
 from rarebridge.accounts.services import invitation_create
@@ -69,7 +70,7 @@ def test_it_signs_in_a_patient_and_every_patient_page_passes_axe(page, cast, ass
     # Crisis resources are one click away.
     page.goto(reverse("patient:home"))
     page.get_by_role("link", name="Need help now?").click()
-    assert page.get_by_text("TelefonSeelsorge").is_visible()
+    expect(page.get_by_text("TelefonSeelsorge")).to_be_visible()
 
 
 @pytest.mark.parametrize(
@@ -113,9 +114,9 @@ def test_it_shows_the_error_summary_and_keeps_what_was_typed(page, cast, assert_
     page.get_by_label("Mobile phone").fill("12")
     page.get_by_role("button", name="Save", exact=True).click()
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
-    assert page.get_by_label("What we call you").input_value() == "Anni"
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("What we call you")).to_have_value("Anni")
     assert_accessible(page, "preferences with errors")
 
 

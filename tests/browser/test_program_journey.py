@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from rarebridge.programs.models import Exercise, ExerciseAnswer
 from rarebridge.programs.services import enrolment_start, program_version_load
@@ -41,7 +42,7 @@ def test_it_takes_a_new_patient_through_week_one_and_loses_nothing(
     assert_accessible(page, "this week")
     page.get_by_role("link", name="Read this week's chapter").click()
     page.wait_for_url(re.compile(r"/me/week/1/"))
-    assert page.locator("article.chapter h1").is_visible()
+    expect(page.locator("article.chapter h1")).to_be_visible()
     assert_accessible(page, "chapter 1")
     page.locator(
         f"a[href='{reverse('patient:exercise', args=['hopes-for-the-program'])}']"

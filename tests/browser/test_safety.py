@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from rarebridge.accounts.mfa import totp_code
 from tests.conftest import TOTP_SECRET
@@ -55,7 +56,7 @@ def test_it_passes_axe_on_every_safety_page(chain, open_as, assert_accessible): 
     page.goto(reverse("safety:concern_raise", args=[chain.cast.patient.pk]))
     assert_accessible(page, "raise a concern")
     page.get_by_role("button", name="Send the concern").click()  # nothing chosen
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert_accessible(page, "raise a concern with errors")
 
     page = open_as(chain.sam)
@@ -70,12 +71,12 @@ def test_it_passes_axe_on_every_safety_page(chain, open_as, assert_accessible): 
         assert_accessible(page, path)
     page.goto(reverse("safety:alert_detail", args=[alert.pk]))
     page.get_by_role("button", name="Close the alert").click()  # no outcome, no note
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert_accessible(page, "close with errors")
     page.get_by_label("Referred").check()
     page.get_by_label("What was done").fill("Referred to her GP.")
     page.get_by_role("button", name="Close the alert").click()
-    assert page.get_by_text("The alert is closed and its outcome recorded.").is_visible()
+    expect(page.get_by_text("The alert is closed and its outcome recorded.")).to_be_visible()
 
 
 def test_it_fits_the_safety_pages_on_a_phone(chain, open_as):  # noqa: F811

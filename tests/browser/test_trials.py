@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from rarebridge.trials.models import Participant
 from rarebridge.trials.services import (
@@ -36,7 +37,7 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
     page.get_by_label("Where would you take part?").select_option(label="Hamburg")
     page.get_by_label("Which diagnosis has a doctor confirmed?").select_option("PSC")
     page.get_by_label("I am having thoughts of ending my life at the moment.").check()
-    assert page.locator("#crisis-now").get_by_text("TelefonSeelsorge").is_visible()
+    expect(page.locator("#crisis-now").get_by_text("TelefonSeelsorge")).to_be_visible()
     assert_accessible(page, "join with crisis resources")
     page.get_by_label("I am having thoughts of ending my life at the moment.").uncheck()
     page.get_by_label("I am 18 years or older.").check()
@@ -69,11 +70,11 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
             assert_accessible(page, "questionnaire")
         # On a phone the questions come one per screen, with Previous / Next between them.
         for n in range(1, items + 1):
-            assert page.locator(f"#wrap-{instrument}-{n}").is_visible()
+            expect(page.locator(f"#wrap-{instrument}-{n}")).to_be_visible()
             if instrument == "phq9" and n == 9:
                 # A risk answer shows help at once; changing it back hides it again.
                 page.locator("input[name='phq9-9'][value='1']").check()
-                assert page.locator("#crisis-now").get_by_text("TelefonSeelsorge").is_visible()
+                expect(page.locator("#crisis-now").get_by_text("TelefonSeelsorge")).to_be_visible()
                 assert_accessible(page, "questionnaire with crisis resources")
             page.locator(f"input[name='{instrument}-{n}'][value='0']").check()
             if n < items:
@@ -90,10 +91,10 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
 
     participant_randomise(participant=participant, by=cast.coordinator)
     page.reload()
-    assert page.get_by_text("Peer support program and usual care").is_visible()
+    expect(page.get_by_text("Peer support program and usual care")).to_be_visible()
     page.get_by_role("link", name="Go to your program").click()
     page.wait_for_url(re.compile(r"/me/$"))
-    assert page.get_by_role("link", name="Read this week's chapter").is_visible()
+    expect(page.get_by_role("link", name="Read this week's chapter")).to_be_visible()
     assert_accessible(page, "program home, week 1")
 
 
