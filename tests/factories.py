@@ -78,6 +78,7 @@ class RoleFactory(factory.django.DjangoModelFactory):
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PatientProfile
+        skip_postgeneration_save = True  # the role hook writes another row, not the profile
 
     user = factory.SubFactory(UserFactory)
     site = factory.SubFactory(SiteFactory)

@@ -169,6 +169,7 @@ def test_it_lists_and_edits_crisis_resources_for_program_admins_only(cast, as_us
             "kind": "crisis_line",
             "name": "TelefonSeelsorge",
             "phone": "0800 111 0 222",
+            "website": "www.telefonseelsorge.de",
             "hours": "24/7",
             "free_of_charge": "on",
             "position": 1,
@@ -179,6 +180,7 @@ def test_it_lists_and_edits_crisis_resources_for_program_admins_only(cast, as_us
     assert response.status_code == 302
     resource.refresh_from_db()
     assert resource.phone == "0800 111 0 222"
+    assert resource.website == "https://www.telefonseelsorge.de"
     entry = AuditEntry.objects.get(action="network.crisis_resource.changed")
     assert entry.payload["phone"] == ["0800 111 0 111", "0800 111 0 222"]
 

@@ -45,6 +45,11 @@ class InvitationForm(forms.Form):
 
 
 class CrisisResourceForm(forms.ModelForm):
+    # A crisis line's site typed without a scheme ("telefonseelsorge.de") is reached over https.
+    website = forms.URLField(
+        label=_("website"), max_length=200, required=False, assume_scheme="https"
+    )
+
     class Meta:
         model = CrisisResource
         fields = [
