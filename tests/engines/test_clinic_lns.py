@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
 from ortools.sat.python import cp_model
 
 from rarebridge.engines.clinic import SolveOptions, lns, solve, solve_greedy
 from rarebridge.engines.clinic.greedy import first_fit
 from rarebridge.engines.clinic.options import Weights
 from rarebridge.engines.clinic.problem import Problem, Task
-from rarebridge.engines.clinic.solver import _families, _Model
+from rarebridge.engines.clinic.solver import _families, _lns_limits, _Model
 from rarebridge.engines.clinic.synthetic import synthetic_clinic
 from tests.engines.test_clinic_properties import assert_valid
 
@@ -45,6 +46,20 @@ def test_pulling_patients_into_mornings_and_afternoons_finds_cheaper_timetables(
     assert_valid(clinic, pulled)
     assert pulled.objective is not None and not_pulled.objective is not None
     assert pulled.objective < not_pulled.objective
+
+
+def test_the_search_leaves_the_full_model_only_the_time_it_needs_to_prove_its_bound() -> None:
+    problem = Problem(clinic=synthetic_clinic(patients=4, seed=0))
+
+    def search_seconds(limit: float) -> float:
+        options = SolveOptions(time_limit_seconds=limit, full_model_seconds=1.5)
+        return _lns_limits(problem=problem, options=options, started=0.0).deadline
+
+    # Long limits: everything but the full model's 1.5 s; short ones: ``sessions_share``.
+    assert search_seconds(28.5) == pytest.approx(27.0)
+    assert search_seconds(60) == pytest.approx(58.5)
+    assert search_seconds(10) == pytest.approx(9.0)
+    assert search_seconds(4) == pytest.approx(3.6)
 
 
 def test_it_is_reproducible_with_one_worker() -> None:

@@ -74,6 +74,10 @@ class SolveOptions:
     # patient's time, so the search accepts a little waiting on the way there (the waiting
     # goes again as the neighbours are re-planned); the answer is judged by the true cost.
     sessions_pull: float = 10.0
+    # The full model's phase needs only this long to load the timetable found and prove its
+    # bound (about 0.6 s on the 20-patient bench), so under long limits the search keeps the
+    # rest of ``1 - sessions_share``: it still improves then, the full model rarely does.
+    full_model_seconds: float = 1.5
     # Off: CP-SAT alone searches the sessions model for the whole ``sessions_share`` (for
     # comparison; the neighbourhood search finds far better timetables in the same time).
     lns: bool = True

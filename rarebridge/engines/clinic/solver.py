@@ -173,7 +173,11 @@ def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> l
     floor = options.weights.patient_span * sum(t.duration for t in problem.tasks)
     return lns.Limits(
         # The search ends at its share of the whole limit, leaving the rest to the full model.
-        deadline=started + options.time_limit_seconds * options.sessions_share,
+        deadline=started
+        + max(
+            options.time_limit_seconds * options.sessions_share,
+            options.time_limit_seconds - options.full_model_seconds,
+        ),
         deterministic=None if deterministic is None else deterministic * lns_share,
         sub_seconds=options.lns_step_seconds,
         workers=max(1, options.num_workers),
