@@ -35,8 +35,10 @@ from rarebridge.trials.models import (
 )
 from rarebridge.trials.selectors import consort_numbers, needs_reconsent, slot_usage
 from rarebridge.trials.services import (
+    Contact,
     RandomisationRefused,
     assessment_invitations_due,
+    consent_sign,
     participant_randomise,
     participant_withdraw,
     response_for,
@@ -50,6 +52,7 @@ from tests.trials_helpers import (
     ELIGIBLE,
     STUDY_FILE,
     answer_all,
+    confirm_email,
     consent,
     load_demo_study,
     ready_to_randomise,
@@ -124,6 +127,58 @@ def test_it_creates_an_account_and_participant_for_an_eligible_self_referral(stu
     assert participant.patient.site == cast.site
     record = ScreeningRecord.objects.get(participant=participant)
     assert record.eligible and record.source == "self" and record.reasons == []
+
+
+def _referred(study, site, *, by, email: str) -> Participant:
+    outcome = screening_record(
+        study=study,
+        site=site,
+        answers={**ELIGIBLE, "diagnosis": "PSC"},
+        contact=Contact(
+            full_name="Pia Patient",
+            email=email,
+            language="en",
+            time_zone=site.time_zone,
+            password="a long enough passphrase 42",
+        ),
+        by=by,
+    )
+    return outcome.participant
+
+
+def test_a_self_referred_person_consents_only_once_their_address_is_confirmed(study, cast):
+    participant = _referred(study, cast.site, by=None, email="pia@example.org")
+    user = participant.patient.user
+    sent = Message.objects.get(template_key="email_confirm", recipient=user)
+    assert "/accounts/confirm-email/" in sent.body and sent.to_address == "pia@example.org"
+    comprehension = {"voluntary": "yes", "chance": "yes", "emergency": "no"}
+
+    with pytest.raises(ValidationError) as refused:
+        consent_sign(
+            participant=participant, typed_name=user.full_name, comprehension=comprehension, by=user
+        )
+    assert refused.value.code == "email_unconfirmed"
+    assert not participant.consents.exists()
+
+    confirm_email(user)
+    consent_sign(
+        participant=participant, typed_name=user.full_name, comprehension=comprehension, by=user
+    )
+    assert participant.consents.count() == 1
+
+
+def test_a_person_a_coordinator_referred_needs_no_link(study, cast):
+    # The coordinator spoke with them and took the address down: no link is sent.
+    participant = _referred(study, cast.site, by=cast.coordinator, email="ola@example.org")
+    user = participant.patient.user
+    assert not Message.objects.filter(template_key="email_confirm").exists()
+    consent_sign(
+        participant=participant,
+        typed_name=user.full_name,
+        comprehension={"voluntary": "yes", "chance": "yes", "emergency": "no"},
+        by=user,
+    )
+    assert participant.consents.count() == 1
 
 
 def test_it_logs_each_reason_for_exclusion_and_keeps_no_contact_details(study, cast):

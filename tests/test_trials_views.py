@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rarebridge.core.models import AuditEntry
+from rarebridge.notify.models import Message
 from rarebridge.trials.models import Allocation, Participant, Response, ScreeningRecord
 from tests.factories import CrisisResourceFactory
 from tests.trials_helpers import (
     CALM_PHQ9,
     ELIGIBLE,
     answer_all,
+    confirm_email,
     consent,
     load_demo_study,
     ready_to_randomise,
@@ -55,12 +59,79 @@ def test_it_shows_the_checklist_to_anyone(study, cast):
     assert 'id="crisis-now"' in html
 
 
-def test_it_signs_up_an_eligible_person_and_leads_them_to_consent(study, cast):
+def _confirmation_link(email: str) -> str:
+    message = Message.objects.filter(template_key="email_confirm", to_address=email).latest("pk")
+    found = re.search(r"(/accounts/confirm-email/\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_it_signs_up_an_eligible_person_and_leads_them_to_consent_once_their_address_is_confirmed(
+    study, cast
+):
     client = Client()
     page = client.post(reverse("trials_public:join", args=[study.slug]), _join_data(cast))
     assert page.status_code == 302 and page["Location"] == reverse("trials_patient:home")
-    home = client.get(reverse("trials_patient:home"))
-    assert reverse("trials_patient:consent") in home.content.decode()
+    home = client.get(reverse("trials_patient:home")).content.decode()
+    # Nobody has checked the address yet: the first step is the link sent there.
+    assert reverse("trials_patient:consent") not in home
+    assert "pia@example.org" in home and reverse("trials_patient:email_confirmation") in home
+    assert client.get(reverse("trials_patient:consent"))["Location"] == reverse(
+        "trials_patient:home"
+    )
+
+    link = _confirmation_link("pia@example.org")
+    assert "next=%2Fme%2Fstudy%2F" in link
+    assert "pia@example.org" in client.get(link).content.decode()
+    confirmed = client.post(link, {"next": reverse("trials_patient:home")})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == reverse("trials_patient:home")
+
+    home = client.get(reverse("trials_patient:home")).content.decode()
+    assert reverse("trials_patient:consent") in home
+    assert "your e-mail address is confirmed" in home
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"accounts.email.confirmation_sent", "accounts.email.confirmed"} <= actions
+
+
+def test_it_sends_a_new_confirmation_link_on_request_but_not_twice_in_a_minute(study, cast):
+    client = Client()
+    client.post(reverse("trials_public:join", args=[study.slug]), _join_data(cast))
+    first = _confirmation_link("pia@example.org")
+
+    page = client.post(reverse("trials_patient:email_confirmation"), follow=True)
+    assert "A new link is on its way" in page.content.decode()
+    assert Message.objects.filter(template_key="email_confirm").count() == 2
+    page = client.post(reverse("trials_patient:email_confirmation"), follow=True)
+    assert "Please wait a few minutes" in page.content.decode()
+
+    # Either link confirms; afterwards there is nothing left to send.
+    client.post(first)
+    client.post(reverse("trials_patient:email_confirmation"))
+    assert Message.objects.filter(template_key="email_confirm").count() == 2
+
+
+def test_the_coordinator_sees_that_a_participant_has_not_confirmed_their_address(
+    study, cast, as_user
+):
+    Client().post(reverse("trials_public:join", args=[study.slug]), _join_data(cast))
+    participant = Participant.objects.get()
+    url = reverse("trials_staff:participant", args=[study.slug, participant.pk])
+    assert (
+        "not yet confirmed their e-mail address"
+        in as_user(cast.coordinator).get(url).content.decode()
+    )
+    confirm_email(participant.patient.user)
+    assert "not yet confirmed" not in as_user(cast.coordinator).get(url).content.decode()
+
+
+def test_an_expired_confirmation_link_says_how_to_get_a_new_one(study, cast):
+    client = Client()
+    client.post(reverse("trials_public:join", args=[study.slug]), _join_data(cast))
+    link = _confirmation_link("pia@example.org")
+    with time_machine.travel(timedelta(days=4)):
+        page = client.get(link).content.decode()
+    assert "This link has expired" in page and reverse("trials_patient:home") in page
 
 
 def test_it_shows_crisis_resources_at_once_to_someone_ticking_suicidality(study, cast):

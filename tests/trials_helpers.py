@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from rarebridge.accounts.services import email_confirm
 from rarebridge.programs.services import program_version_load
 from rarebridge.trials.models import Participant, Study
 from rarebridge.trials.services import (
@@ -66,7 +67,13 @@ def screen_in(study: Study, site, *, email: str, name: str = "Pia Patient", diag
         ),
         by=None,
     )
+    confirm_email(outcome.user)
     return outcome.participant
+
+
+def confirm_email(user) -> None:
+    """What opening the confirmation link does (tests of the link itself go through it)."""
+    email_confirm(user=user)
 
 
 def consent(participant: Participant, coordinator=None):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,5 +27,8 @@ class AccountAdapter(DefaultAccountAdapter):
             "account/messages/logged_in.txt",
             "account/messages/logged_out.txt",
         ):
+            return
+        if message_template == "account/messages/email_confirmed.txt":
+            messages.success(request, _("Thank you: your e-mail address is confirmed."))
             return
         super().add_message(request, level, message_template, message_context, extra_tags, message)

@@ -185,3 +185,10 @@ def organisation_for_user(*, user: User):
     if not ids:
         raise PermissionDenied
     return Organisation.objects.get(pk=ids[0])
+
+
+def email_confirmed(*, user: User) -> bool:
+    """Whether ``user`` has confirmed the address they sign in with."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -273,3 +274,61 @@ def user_create(
             user.save(update_fields=["password"])
         audit_log(action="accounts.user.created", actor=by, obj=user)
     return user
+
+
+# --- e-mail confirmation -------------------------------------------------------------------
+
+
+def email_confirmation_send(
+    *, user: User, then: str = "", request: HttpRequest | None = None
+) -> bool:
+    """Send ``user`` a link that confirms their e-mail address and then leads to the path
+    ``then``; False when the address is confirmed already.
+
+    allauth keeps the address and checks the link (signed, valid for
+    ``ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS``); the message goes out in the person's
+    language like every other. Used where an account was made without anyone checking the
+    address (self-referral), so that a study does not write to a stranger's inbox."""
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+
+    from rarebridge.notify.services import message_send
+
+    with transaction.atomic():
+        address, _created = EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": False}
+        )
+        if address.verified:
+            return False
+        key = EmailConfirmationHMAC(address).key
+        message_send(
+            recipient=user,
+            template_key="email_confirm",
+            context={
+                "name": user.full_name,
+                "link": reverse("account_confirm_email", args=[key])
+                + (f"?{urlencode({'next': then})}" if then else ""),
+                "valid_days": allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            },
+            # Every call is a send of its own (a person asking again gets a new message).
+            idempotency_key=f"email_confirm:{user.pk}:{secrets.token_hex(16)}",
+        )
+        audit_log(action="accounts.email.confirmation_sent", actor=user, obj=user, request=request)
+    return True
+
+
+def email_confirmed_record(*, user: User, request: HttpRequest | None = None) -> None:
+    """The audit entry for an address confirmed through allauth's link."""
+    audit_log(action="accounts.email.confirmed", actor=user, obj=user, request=request)
+
+
+def email_confirm(*, user: User) -> None:
+    """Mark ``user``'s address confirmed without the link: for loading people whose address
+    was checked elsewhere (the demo world). People confirm their own through the link."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": True}
+        )
+        email_confirmed_record(user=user)

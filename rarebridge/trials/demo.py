@@ -16,6 +16,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import RoleAssignment
+from rarebridge.accounts.services import email_confirm
 from rarebridge.core.permissions import Role
 from rarebridge.programs.models import Enrolment
 from rarebridge.trials.models import Allocation, Assessment, Participant, Study
@@ -159,9 +160,10 @@ def _site(study: Study, site, password_hash: str) -> None:
         user.password = password_hash
         user.save(update_fields=["password"])
         participants.append(participant)
-    # 1: eligible, consent pending. 2: consented, awaiting countersignature.
+    # 1: eligible, e-mail address not yet confirmed. 2: consented, awaiting countersignature.
     # 3: consented and T0 done. 4-6: randomised; 5 with T1 due, 6 with T1 overdue.
     for index, participant in enumerate(participants[1:], start=2):
+        email_confirm(user=participant.patient.user)  # they opened the link before consenting
         record = consent_sign(
             participant=participant,
             typed_name=participant.patient.user.full_name,

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import User
+from rarebridge.accounts.selectors import email_confirmed
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import PATIENT_REACH, Perm, Role, role_has
 from rarebridge.engines.windows import ScheduleRules, WindowRule
@@ -164,6 +165,15 @@ def consent_version_for(*, participant: Participant) -> ConsentVersion | None:
         if found is not None:
             return found
     return versions.order_by("-issued_at").first()
+
+
+def email_unconfirmed(*, participant: Participant) -> bool:
+    """A self-referred participant whose e-mail address nobody has confirmed yet: consent,
+    and with it everything the study sends, waits until they open the link."""
+    self_referred = ScreeningRecord.objects.filter(
+        participant=participant, source=ScreeningRecord.Source.SELF
+    ).exists()
+    return self_referred and not email_confirmed(user=participant.patient.user)
 
 
 def current_consent(*, participant: Participant):

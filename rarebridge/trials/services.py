@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.accounts.services import role_assign, user_create
+from rarebridge.accounts.services import email_confirmation_send, role_assign, user_create
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, Role
 from rarebridge.counselling.services import assignment_end
@@ -60,6 +60,7 @@ from rarebridge.trials.models import (
 )
 from rarebridge.trials.selectors import (
     consent_version_for,
+    email_unconfirmed,
     participant_allowed,
     study_schedule_rules,
 )
@@ -273,6 +274,10 @@ def screening_record(
             screened_by=by,
             screened_at=timezone.now(),
         )
+        if participant is not None and by is None:
+            # Nobody has checked a self-referred person's address: a link confirms it first.
+            assert user is not None
+            email_confirmation_send(user=user, then=reverse("trials_patient:home"), request=request)
         audit_log(
             action="trials.participant.screened",
             actor=by,
@@ -286,6 +291,18 @@ def screening_record(
         user=user,
         crisis="acute_suicidality" in reasons,
     )
+
+
+def participant_email_confirmation_resend(
+    *, participant: Participant, by: User, request: HttpRequest | None = None
+) -> bool:
+    """Send a self-referred participant a new confirmation link; False when nothing waits
+    for one (the address is confirmed, or a coordinator referred them)."""
+    if participant.patient.user_id != by.pk:
+        raise PermissionDenied
+    if not email_unconfirmed(participant=participant):
+        return False
+    return email_confirmation_send(user=by, then=reverse("trials_patient:home"), request=request)
 
 
 # --- consent -------------------------------------------------------------------------------
@@ -326,6 +343,11 @@ def consent_sign(
         raise PermissionDenied
     if participant.status == Participant.Status.WITHDRAWN:
         raise ValidationError(_("You have left the study."), code="withdrawn")
+    if email_unconfirmed(participant=participant):
+        raise ValidationError(
+            _("Please confirm your e-mail address first: open the link we sent you."),
+            code="email_unconfirmed",
+        )
     version = consent_version_for(participant=participant)
     if version is None:
         raise ValidationError(_("No consent text is available yet."), code="no_version")

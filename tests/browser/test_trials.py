@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from rarebridge.notify.models import Message
 from rarebridge.trials.models import Participant
 from rarebridge.trials.services import (
     allocation_table_load,
@@ -47,6 +48,17 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
     page.get_by_label("Choose a password").fill(PASSWORD)
     page.get_by_role("button", name="Check and continue").click()
     page.wait_for_url(re.compile(r"/me/study/$"))
+    assert_accessible(page, "study home, address not yet confirmed")
+
+    # Consent opens once the address is confirmed through the link sent there.
+    body = Message.objects.get(template_key="email_confirm", to_address="pia@example.org").body
+    link = re.search(r"(/accounts/confirm-email/\S+)", body)
+    assert link is not None
+    page.goto(link.group(1))
+    assert_accessible(page, "confirm the e-mail address")
+    page.get_by_role("button", name="Confirm my address").click()
+    page.wait_for_url(re.compile(r"/me/study/$"))
+    expect(page.get_by_text("your e-mail address is confirmed")).to_be_visible()
     assert_accessible(page, "study home")
 
     page.get_by_role("link", name="Read the information and consent").click()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
@@ -18,11 +20,13 @@ from rarebridge.trials.selectors import (
     assessment_get_for_patient,
     consent_version_for,
     current_consent,
+    email_unconfirmed,
     needs_reconsent,
     participation_for_patient,
 )
 from rarebridge.trials.services import consent_sign as consent_sign_service
 from rarebridge.trials.services import (
+    participant_email_confirmation_resend,
     participant_withdraw,
     response_for,
     response_save,
@@ -76,6 +80,7 @@ def home(request):
         {
             "participant": participant,
             "consent": consent,
+            "email_unconfirmed": email_unconfirmed(participant=participant),
             "reconsent": needs_reconsent(participant=participant),
             "assessments": assessments,
             "arm": participant.study.arm(allocation.arm) if allocation else None,
@@ -86,10 +91,30 @@ def home(request):
     )
 
 
+@require_POST
+@role_required("patient")
+def email_confirmation(request):
+    participant = _participation(request)
+    if not ratelimit.consume(request, action="confirm_email", key=request.user.email.lower()):
+        messages.error(
+            request,
+            _("A link was sent a moment ago. Please wait a few minutes before asking again."),
+        )
+    elif participant_email_confirmation_resend(
+        participant=participant, by=request.user, request=request
+    ):
+        messages.success(
+            request, _("A new link is on its way to %(email)s.") % {"email": request.user.email}
+        )
+    return redirect("trials_patient:home")
+
+
 @require_http_methods(["GET", "POST"])
 @role_required("patient")
 def consent(request):
     participant = _participation(request)
+    if email_unconfirmed(participant=participant):
+        return redirect("trials_patient:home")  # the page says what to do first
     version = consent_version_for(participant=participant)
     if version is None:
         raise Http404

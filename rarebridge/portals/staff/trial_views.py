@@ -25,6 +25,7 @@ from rarebridge.trials.selectors import (
     completeness,
     consort_numbers,
     current_consent,
+    email_unconfirmed,
     overdue_assessments,
     participant_get_for_user,
     participants_for_user,
@@ -120,6 +121,7 @@ def participant_detail(request, slug: str, pk: int):
             "study": study,
             "participant": participant,
             "consent": current_consent(participant=participant),
+            "email_unconfirmed": email_unconfirmed(participant=participant),
             "blockers": randomisation_blockers(participant=participant),
             "allocation": getattr(participant, "allocation", None),
             "assessments": participant.assessments.prefetch_related("responses").order_by(
