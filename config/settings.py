@@ -342,5 +342,7 @@ LOGGING = {
         # One line per task is noise at INFO; failures still log at WARNING and above.
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF it makes ("Step 3 - Applying CSS") at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
