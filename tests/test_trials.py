@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,6 +39,7 @@ from rarebridge.trials.services import (
     RandomisationRefused,
     assessment_invitations_due,
     consent_sign,
+    participant_email_correct,
     participant_randomise,
     participant_withdraw,
     response_for,
@@ -165,6 +166,23 @@ def test_a_self_referred_person_consents_only_once_their_address_is_confirmed(st
         participant=participant, typed_name=user.full_name, comprehension=comprehension, by=user
     )
     assert participant.consents.count() == 1
+
+
+def test_only_the_participant_corrects_their_address_and_only_before_confirming(study, cast):
+    participant = _referred(study, cast.site, by=None, email="pia@exmaple.org")
+    user = participant.patient.user
+    with pytest.raises(PermissionDenied):
+        participant_email_correct(participant=participant, email="x@example.org", by=cast.admin)
+
+    participant_email_correct(participant=participant, email="pia@example.org", by=user)
+    user.refresh_from_db()
+    assert user.email == "pia@example.org"
+    assert Message.objects.filter(template_key="email_confirm").count() == 2
+    assert Message.objects.filter(to_address="pia@example.org").count() == 1
+
+    confirm_email(user)
+    with pytest.raises(PermissionDenied):
+        participant_email_correct(participant=participant, email="p2@example.org", by=user)
 
 
 def test_a_person_a_coordinator_referred_needs_no_link(study, cast):

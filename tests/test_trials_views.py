@@ -111,6 +111,39 @@ def test_it_sends_a_new_confirmation_link_on_request_but_not_twice_in_a_minute(s
     assert Message.objects.filter(template_key="email_confirm").count() == 2
 
 
+def test_a_mistyped_address_is_corrected_and_the_link_goes_to_the_new_one(study, cast):
+    client = Client()
+    client.post(
+        reverse("trials_public:join", args=[study.slug]),
+        _join_data(cast, email="pia@exmaple.org"),
+    )
+    url = reverse("trials_patient:email_correct")
+
+    page = client.post(url, {"email": "pia at example"})
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert (
+        "error-summary" in html and "name@example.org" in html and 'value="pia at example"' in html
+    )
+    page = client.post(url, {"email": cast.counsellor.email})
+    assert page.status_code == 422 and "cannot be used here" in page.content.decode()
+
+    page = client.post(url, {"email": "Pia@Example.org"}, follow=True)
+    assert "From now on you sign in with this address" in page.content.decode()
+    user = Participant.objects.get().patient.user
+    assert user.email == "pia@example.org"
+    client.post(_confirmation_link("pia@example.org"))
+    assert (
+        reverse("trials_patient:consent")
+        in client.get(reverse("trials_patient:home")).content.decode()
+    )
+    assert AuditEntry.objects.filter(action="accounts.email.corrected").count() == 1
+    # A confirmed address is not replaced this way.
+    assert client.post(url, {"email": "other@example.org"}).status_code == 302
+    user.refresh_from_db()
+    assert user.email == "pia@example.org"
+
+
 def test_the_coordinator_sees_that_a_participant_has_not_confirmed_their_address(
     study, cast, as_user
 ):

@@ -332,3 +332,41 @@ def email_confirm(*, user: User) -> None:
             user=user, email=user.email, defaults={"primary": True, "verified": True}
         )
         email_confirmed_record(user=user)
+
+
+def email_correct_unconfirmed(
+    *, user: User, email: str, then: str = "", request: HttpRequest | None = None
+) -> None:
+    """Replace an address nobody has confirmed (a typo at sign-up) and send the link to the
+    new one. The person signs in with the new address from then on."""
+    from allauth.account.models import EmailAddress
+    from django.core.validators import validate_email
+
+    from rarebridge.accounts.selectors import email_confirmed
+
+    if email_confirmed(user=user):
+        raise PermissionDenied  # a confirmed address is not replaced this way
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": _("Please enter an e-mail address like name@example.org.")}, code="invalid"
+        ) from None
+    taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+    if taken or EmailAddress.objects.filter(email__iexact=email).exclude(user=user).exists():
+        raise ValidationError(
+            {
+                "email": _(
+                    "This address cannot be used here. If you already have an account with it, "
+                    "sign in with that account."
+                )
+            },
+            code="email_taken",
+        )
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).delete()
+        user.email = email
+        user.save(update_fields=["email"])
+        audit_log(action="accounts.email.corrected", actor=user, obj=user, request=request)
+        email_confirmation_send(user=user, then=then, request=request)

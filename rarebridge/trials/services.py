@@ -28,7 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.accounts.services import email_confirmation_send, role_assign, user_create
+from rarebridge.accounts.services import (
+    email_confirmation_send,
+    email_correct_unconfirmed,
+    role_assign,
+    user_create,
+)
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, Role
 from rarebridge.counselling.services import assignment_end
@@ -303,6 +308,17 @@ def participant_email_confirmation_resend(
     if not email_unconfirmed(participant=participant):
         return False
     return email_confirmation_send(user=by, then=reverse("trials_patient:home"), request=request)
+
+
+def participant_email_correct(
+    *, participant: Participant, email: str, by: User, request: HttpRequest | None = None
+) -> None:
+    """A self-referred participant corrects the address they typed, before confirming it."""
+    if participant.patient.user_id != by.pk or not email_unconfirmed(participant=participant):
+        raise PermissionDenied
+    email_correct_unconfirmed(
+        user=by, email=email, then=reverse("trials_patient:home"), request=request
+    )
 
 
 # --- consent -------------------------------------------------------------------------------

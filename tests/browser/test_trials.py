@@ -50,6 +50,14 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
     page.wait_for_url(re.compile(r"/me/study/$"))
     assert_accessible(page, "study home, address not yet confirmed")
 
+    # A mistyped correction is refused with the error summary, and nothing typed is lost.
+    page.get_by_text("Is the address wrong? Correct it").click()
+    page.get_by_role("textbox", name="Your e-mail address").fill("pia at example")
+    page.get_by_role("button", name="Correct it and send the link").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your e-mail address")).to_have_value("pia at example")
+    assert_accessible(page, "correcting the address")
+
     # Consent opens once the address is confirmed through the link sent there.
     body = Message.objects.get(template_key="email_confirm", to_address="pia@example.org").body
     link = re.search(r"(/accounts/confirm-email/\S+)", body)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", trial_views.home, name="home"),
     path("consent/", trial_views.consent, name="consent"),
     path("confirm-email/", trial_views.email_confirmation, name="email_confirmation"),
+    path("correct-email/", trial_views.email_correct, name="email_correct"),
     path("consent/<int:pk>.pdf", trial_views.consent_pdf, name="consent_pdf"),
     path("withdraw/", trial_views.withdraw, name="withdraw"),
     path("<str:timepoint>/<slug:instrument>/", trial_views.answer, name="answer"),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from allauth.core import ratelimit
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,6 +28,7 @@ from rarebridge.trials.selectors import (
 from rarebridge.trials.services import consent_sign as consent_sign_service
 from rarebridge.trials.services import (
     participant_email_confirmation_resend,
+    participant_email_correct,
     participant_withdraw,
     response_for,
     response_save,
@@ -48,10 +50,23 @@ def _int(value) -> int:
         return 0
 
 
+class EmailCorrectionForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Your e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "invalid": gettext_lazy("Please enter an e-mail address like name@example.org.")
+        },
+    )
+
+
 @require_GET
 @role_required("patient")
 def home(request):
-    participant = _participation(request)
+    return _home(request, participant=_participation(request))
+
+
+def _home(request, *, participant: Participant, email_form: EmailCorrectionForm | None = None):
     consent = current_consent(participant=participant)
     assessments = []
     for assessment in participant.assessments.order_by("opens_at"):
@@ -81,6 +96,7 @@ def home(request):
             "participant": participant,
             "consent": consent,
             "email_unconfirmed": email_unconfirmed(participant=participant),
+            "email_form": email_form or EmailCorrectionForm(),
             "reconsent": needs_reconsent(participant=participant),
             "assessments": assessments,
             "arm": participant.study.arm(allocation.arm) if allocation else None,
@@ -88,6 +104,7 @@ def home(request):
             if allocation
             else "",
         },
+        status=422 if email_form is not None and email_form.errors else 200,
     )
 
 
@@ -106,6 +123,44 @@ def email_confirmation(request):
         messages.success(
             request, _("A new link is on its way to %(email)s.") % {"email": request.user.email}
         )
+    return redirect("trials_patient:home")
+
+
+@require_POST
+@role_required("patient")
+def email_correct(request):
+    """A self-referred participant corrects a mistyped address; the link goes to the new one."""
+    participant = _participation(request)
+    if not email_unconfirmed(participant=participant):
+        return redirect("trials_patient:home")  # a confirmed address is not replaced here
+    form = EmailCorrectionForm(request.POST)
+    if form.is_valid():
+        # Only a link actually sent counts against the limit, not a rejected address.
+        limit = {"action": "confirm_email", "key": f"user:{request.user.pk}"}
+        if not ratelimit.consume(request, dry_run=True, **limit):
+            form.add_error(
+                None,
+                _("A link was sent a moment ago. Please wait a few minutes before asking again."),
+            )
+        else:
+            try:
+                participant_email_correct(
+                    participant=participant,
+                    email=form.cleaned_data["email"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)  # a dict of field errors lands on its fields
+            else:
+                ratelimit.consume(request, **limit)
+    if form.errors:
+        return _home(request, participant=participant, email_form=form)
+    messages.success(
+        request,
+        _("A new link is on its way to %(email)s. From now on you sign in with this address.")
+        % {"email": request.user.email},
+    )
     return redirect("trials_patient:home")
 
 
