@@ -1,9 +1,14 @@
+import re
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from rarebridge.core.models import AuditEntry
+from rarebridge.notify.models import Message
 from tests.factories import CrisisResourceFactory
+
+PASSWORD = "correct horse battery"
 
 
 def test_it_shows_the_landing_page_to_visitors_and_sends_people_home(cast, as_user):
@@ -172,3 +177,60 @@ def test_it_answers_a_server_error_with_a_page_that_keeps_the_help_link(cast, rf
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert 'href="/help/"' in response.content.decode()
+
+
+def _link(to: str) -> str:
+    message = Message.objects.filter(template_key="email_change_confirm", to_address=to).latest(
+        "pk"
+    )
+    found = re.search(r"(/accounts/confirm-email/\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_it_changes_the_sign_in_address_only_once_the_new_one_is_confirmed(cast, as_user):
+    user = cast.patient.user
+    old = user.email
+    client = as_user(user)
+    url = reverse("public:email_change")
+    assert old in client.get(reverse("public:preferences")).content.decode()
+
+    wrong = client.post(url, {"email": "anna.new@example.org", "password": "not it"})
+    assert wrong.status_code == 422 and "not your current password" in wrong.content.decode()
+    assert 'value="anna.new@example.org"' in wrong.content.decode()
+    taken = client.post(url, {"email": cast.counsellor.email, "password": PASSWORD})
+    assert taken.status_code == 422 and "cannot be used here" in taken.content.decode()
+
+    asked = client.post(url, {"email": "Anna.New@example.org", "password": PASSWORD})
+    assert asked.status_code == 302
+    user.refresh_from_db()
+    assert user.email == old  # nothing changes until the link is opened
+    assert "anna.new@example.org" in client.get(url).content.decode()  # shown as waiting
+
+    confirmed = client.post(_link("anna.new@example.org"))
+    assert confirmed["Location"] == reverse("public:preferences")
+    user.refresh_from_db()
+    assert user.email == "anna.new@example.org"
+    told = Message.objects.get(template_key="email_changed")
+    assert told.to_address == old and "anna.new@example.org" in told.body
+    assert Client().login(email="anna.new@example.org", password=PASSWORD)
+    actions = set(
+        AuditEntry.objects.filter(object_id=str(user.pk)).values_list("action", flat=True)
+    )
+    assert {"accounts.email.change_requested", "accounts.email.changed"} <= actions
+
+
+def test_a_newer_change_request_replaces_an_older_one(cast, as_user):
+    user = cast.patient.user
+    client = as_user(user)
+    url = reverse("public:email_change")
+    client.post(url, {"email": "first@example.org", "password": PASSWORD})
+    first = _link("first@example.org")
+    with override_settings(ACCOUNT_RATE_LIMITS={"confirm_email": "10/m/key"}):
+        client.post(url, {"email": "second@example.org", "password": PASSWORD})
+    client.post(first)  # the older link no longer leads anywhere
+    user.refresh_from_db()
+    assert user.email != "first@example.org"
+    client.post(_link("second@example.org"))
+    user.refresh_from_db()
+    assert user.email == "second@example.org"

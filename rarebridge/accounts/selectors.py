@@ -192,3 +192,16 @@ def email_confirmed(*, user: User) -> bool:
     from allauth.account.models import EmailAddress
 
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def email_change_pending(*, user: User) -> str:
+    """The new address ``user`` asked to move to and has not confirmed yet, or ""."""
+    from allauth.account.models import EmailAddress
+
+    pending = (
+        EmailAddress.objects.filter(user=user, verified=False)
+        .exclude(email__iexact=user.email)
+        .values_list("email", flat=True)
+        .first()
+    )
+    return pending or ""

@@ -340,12 +340,25 @@ def email_correct_unconfirmed(
     """Replace an address nobody has confirmed (a typo at sign-up) and send the link to the
     new one. The person signs in with the new address from then on."""
     from allauth.account.models import EmailAddress
-    from django.core.validators import validate_email
 
     from rarebridge.accounts.selectors import email_confirmed
 
     if email_confirmed(user=user):
         raise PermissionDenied  # a confirmed address is not replaced this way
+    email = _new_address(user=user, email=email)
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).delete()
+        user.email = email
+        user.save(update_fields=["email"])
+        audit_log(action="accounts.email.corrected", actor=user, obj=user, request=request)
+        email_confirmation_send(user=user, then=then, request=request)
+
+
+def _new_address(*, user: User, email: str) -> str:
+    """``email`` normalised, if it is an address and no other account uses it."""
+    from allauth.account.models import EmailAddress
+    from django.core.validators import validate_email
+
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -364,9 +377,81 @@ def email_correct_unconfirmed(
             },
             code="email_taken",
         )
+    return email
+
+
+def email_change_request(
+    *, user: User, email: str, password: str, request: HttpRequest | None = None
+) -> None:
+    """Start moving a person to a new address. The link goes to the new address and the
+    switch happens only when it is opened (``email_change_complete``); until then the person
+    signs in and hears from us at the old one. A newer request replaces an older one."""
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+
+    from rarebridge.notify.services import message_send_to_address
+
+    if not user.check_password(password):
+        raise ValidationError(
+            {"password": _("This is not your current password.")}, code="password"
+        )
+    email = _new_address(user=user, email=email)
+    if email == user.email.lower():
+        raise ValidationError(
+            {"email": _("This is already the address you sign in with.")}, code="unchanged"
+        )
     with transaction.atomic():
-        EmailAddress.objects.filter(user=user).delete()
-        user.email = email
-        user.save(update_fields=["email"])
-        audit_log(action="accounts.email.corrected", actor=user, obj=user, request=request)
-        email_confirmation_send(user=user, then=then, request=request)
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
+        # The current address is the primary one, so that allauth, confirming the new one,
+        # leaves the switch to ``email_change_complete``. Accounts made by invitation have
+        # no row yet: accepting the invitation confirmed their address.
+        current, _created = EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": True}
+        )
+        if not current.primary:
+            current.primary = True
+            current.save(update_fields=["primary"])
+        address = EmailAddress.objects.create(user=user, email=email, primary=False, verified=False)
+        key = EmailConfirmationHMAC(address).key
+        message_send_to_address(
+            address=email,
+            channel="email",
+            language=user.language,
+            tz_name=user.time_zone,
+            template_key="email_change_confirm",
+            context={
+                "name": user.full_name,
+                "link": reverse("account_confirm_email", args=[key])
+                + f"?{urlencode({'next': reverse('public:preferences')})}",
+                "valid_days": allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            },
+            idempotency_key=f"email_change:{user.pk}:{secrets.token_hex(16)}",
+        )
+        audit_log(action="accounts.email.change_requested", actor=user, obj=user, request=request)
+
+
+def email_change_complete(*, user: User, email: str, request: HttpRequest | None = None) -> bool:
+    """The person opened the link sent to ``email`` (confirmed by allauth): they sign in
+    with it from now on, and the old address is told. False if it cannot be theirs now."""
+    from allauth.account.models import EmailAddress
+
+    from rarebridge.notify.services import message_send_to_address
+
+    with transaction.atomic():
+        address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+        if address is None or User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            return False
+        old = user.email
+        address.set_as_primary()  # also sets user.email
+        EmailAddress.objects.filter(user=user).exclude(pk=address.pk).delete()
+        message_send_to_address(
+            address=old,
+            channel="email",
+            language=user.language,
+            tz_name=user.time_zone,
+            template_key="email_changed",
+            context={"name": user.full_name, "new": address.email},
+            idempotency_key=f"email_changed:{user.pk}:{secrets.token_hex(16)}",
+        )
+        audit_log(action="accounts.email.changed", actor=user, obj=user, request=request)
+    return True

@@ -5,9 +5,13 @@ from __future__ import annotations
 from allauth.account.signals import email_confirmed
 from django.dispatch import receiver
 
-from rarebridge.accounts.services import email_confirmed_record
+from rarebridge.accounts.services import email_change_complete, email_confirmed_record
 
 
 @receiver(email_confirmed, dispatch_uid="rarebridge.accounts.email_confirmed")
 def _email_confirmed(sender, request, email_address, **kwargs) -> None:
-    email_confirmed_record(user=email_address.user, request=request)
+    user = email_address.user
+    if email_address.email.lower() != user.email.lower():
+        # A new address the person asked to move to (``email_change_request``).
+        email_change_complete(user=user, email=email_address.email, request=request)
+    email_confirmed_record(user=user, request=request)

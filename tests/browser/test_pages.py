@@ -64,6 +64,7 @@ def test_it_signs_in_a_patient_and_every_patient_page_passes_axe(page, cast, ass
             reverse("patient:home"),
             reverse("patient:messages"),
             reverse("public:preferences"),
+            reverse("public:email_change"),
             reverse("public:help"),
         ],
     )
@@ -88,6 +89,7 @@ def test_it_signs_in_staff_with_mfa_and_every_staff_page_passes_axe(
         reverse("staff:patients"),
         reverse("staff:crisis_resources"),
         reverse("public:preferences"),
+        reverse("public:email_change"),
     ]
     if who == "counsellor":
         paths += [

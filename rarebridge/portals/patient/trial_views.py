@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import role_required
+from rarebridge.portals.links import send_link_within_limit
 from rarebridge.trials.content import questionnaire
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
@@ -135,25 +136,16 @@ def email_correct(request):
         return redirect("trials_patient:home")  # a confirmed address is not replaced here
     form = EmailCorrectionForm(request.POST)
     if form.is_valid():
-        # Only a link actually sent counts against the limit, not a rejected address.
-        limit = {"action": "confirm_email", "key": f"user:{request.user.pk}"}
-        if not ratelimit.consume(request, dry_run=True, **limit):
-            form.add_error(
-                None,
-                _("A link was sent a moment ago. Please wait a few minutes before asking again."),
-            )
-        else:
-            try:
-                participant_email_correct(
-                    participant=participant,
-                    email=form.cleaned_data["email"],
-                    by=request.user,
-                    request=request,
-                )
-            except ValidationError as error:
-                form.add_error(None, error)  # a dict of field errors lands on its fields
-            else:
-                ratelimit.consume(request, **limit)
+        send_link_within_limit(
+            request,
+            form=form,
+            send=lambda: participant_email_correct(
+                participant=participant,
+                email=form.cleaned_data["email"],
+                by=request.user,
+                request=request,
+            ),
+        )
     if form.errors:
         return _home(request, participant=participant, email_form=form)
     messages.success(

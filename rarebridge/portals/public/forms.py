@@ -57,3 +57,16 @@ class InvitationAcceptForm(forms.Form):
         if p1:
             password_validation.validate_password(p1, User(email=self.email))
         return data
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label=_("New e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": _("Please enter an e-mail address like name@example.org.")},
+    )
+    password = forms.CharField(
+        label=_("Your current password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )

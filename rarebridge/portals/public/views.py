@@ -14,13 +14,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from rarebridge.accounts.selectors import invitation_get_by_token
-from rarebridge.accounts.services import invitation_accept, user_update_preferences
+from rarebridge.accounts.selectors import email_change_pending, invitation_get_by_token
+from rarebridge.accounts.services import (
+    email_change_request,
+    invitation_accept,
+    user_update_preferences,
+)
 from rarebridge.counselling.selectors import reminder_preference_for
 from rarebridge.counselling.services import reminder_preference_set
 from rarebridge.network.selectors import countries_list, crisis_resources_for_country
 from rarebridge.notify.selectors import outbox_for_user
-from rarebridge.portals.public.forms import InvitationAcceptForm, PreferencesForm
+from rarebridge.portals.links import send_link_within_limit
+from rarebridge.portals.public.forms import EmailChangeForm, InvitationAcceptForm, PreferencesForm
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -137,3 +142,39 @@ def reminders(request):
     )
     messages.success(request, _("Your reminder choices are saved."))
     return redirect("public:preferences")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request):
+    """A new sign-in address: the link goes there and the switch waits until it is opened."""
+    form = EmailChangeForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and send_link_within_limit(
+            request,
+            form=form,
+            send=lambda: email_change_request(
+                user=request.user,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                request=request,
+            ),
+        )
+    ):
+        messages.success(
+            request,
+            _(
+                "We sent a link to %(email)s. Your address changes when you open it; "
+                "until then you sign in with %(old)s."
+            )
+            % {"email": form.cleaned_data["email"], "old": request.user.email},
+        )
+        return redirect("public:preferences")
+    return render(
+        request,
+        "public/email_change.html",
+        {"form": form, "pending": email_change_pending(user=request.user)},
+        status=422 if form.errors else 200,
+    )
