@@ -144,6 +144,15 @@ def test_a_mistyped_address_is_corrected_and_the_link_goes_to_the_new_one(study,
     assert user.email == "pia@example.org"
 
 
+def test_the_address_pages_answer_only_the_participant(study, cast, as_user):
+    for name in ("trials_patient:email_confirmation", "trials_patient:email_correct"):
+        url = reverse(name)
+        assert as_user(cast.counsellor).post(url, {"email": "x@example.org"}).status_code == 404
+        assert Client().post(url).status_code == 302  # to sign-in
+        assert as_user(cast.patient.user).get(url).status_code == 405
+    assert Client().get(reverse("public:email_change")).status_code == 302
+
+
 def test_the_coordinator_sees_that_a_participant_has_not_confirmed_their_address(
     study, cast, as_user
 ):

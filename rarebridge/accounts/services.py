@@ -289,8 +289,7 @@ def email_confirmation_send(
     ``ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS``); the message goes out in the person's
     language like every other. Used where an account was made without anyone checking the
     address (self-referral), so that a study does not write to a stranger's inbox."""
-    from allauth.account import app_settings as allauth_settings
-    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+    from allauth.account.models import EmailAddress
 
     from rarebridge.notify.services import message_send
 
@@ -300,21 +299,29 @@ def email_confirmation_send(
         )
         if address.verified:
             return False
-        key = EmailConfirmationHMAC(address).key
         message_send(
             recipient=user,
             template_key="email_confirm",
-            context={
-                "name": user.full_name,
-                "link": reverse("account_confirm_email", args=[key])
-                + (f"?{urlencode({'next': then})}" if then else ""),
-                "valid_days": allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
-            },
+            context=_link_context(address=address, then=then),
             # Every call is a send of its own (a person asking again gets a new message).
             idempotency_key=f"email_confirm:{user.pk}:{secrets.token_hex(16)}",
         )
         audit_log(action="accounts.email.confirmation_sent", actor=user, obj=user, request=request)
     return True
+
+
+def _link_context(*, address, then: str) -> dict[str, object]:
+    """What a confirmation message needs: the person's name and the signed link (allauth
+    checks it) to ``address``, which leads on to the path ``then``."""
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.models import EmailConfirmationHMAC
+
+    link = reverse("account_confirm_email", args=[EmailConfirmationHMAC(address).key])
+    return {
+        "name": address.user.full_name,
+        "link": link + (f"?{urlencode({'next': then})}" if then else ""),
+        "valid_days": allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+    }
 
 
 def email_confirmed_record(*, user: User, request: HttpRequest | None = None) -> None:
@@ -386,8 +393,7 @@ def email_change_request(
     """Start moving a person to a new address. The link goes to the new address and the
     switch happens only when it is opened (``email_change_complete``); until then the person
     signs in and hears from us at the old one. A newer request replaces an older one."""
-    from allauth.account import app_settings as allauth_settings
-    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+    from allauth.account.models import EmailAddress
 
     from rarebridge.notify.services import message_send_to_address
 
@@ -412,19 +418,13 @@ def email_change_request(
             current.primary = True
             current.save(update_fields=["primary"])
         address = EmailAddress.objects.create(user=user, email=email, primary=False, verified=False)
-        key = EmailConfirmationHMAC(address).key
         message_send_to_address(
             address=email,
             channel="email",
             language=user.language,
             tz_name=user.time_zone,
             template_key="email_change_confirm",
-            context={
-                "name": user.full_name,
-                "link": reverse("account_confirm_email", args=[key])
-                + f"?{urlencode({'next': reverse('public:preferences')})}",
-                "valid_days": allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
-            },
+            context=_link_context(address=address, then=reverse("public:preferences")),
             idempotency_key=f"email_change:{user.pk}:{secrets.token_hex(16)}",
         )
         audit_log(action="accounts.email.change_requested", actor=user, obj=user, request=request)

@@ -130,7 +130,12 @@ def test_it_switches_language_and_pages_stay_accessible(page, cast, assert_acces
     page.locator(".language-switcher button").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == lang
-    for path in (reverse("patient:home"), reverse("public:preferences"), reverse("public:help")):
+    for path in (
+        reverse("patient:home"),
+        reverse("public:preferences"),
+        reverse("public:email_change"),
+        reverse("public:help"),
+    ):
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == lang
         assert_accessible(page, f"{path} in {lang}")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import role_required
-from rarebridge.portals.links import send_link_within_limit
+from rarebridge.portals.links import link_limit, send_link_within_limit, too_soon
 from rarebridge.trials.content import questionnaire
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
@@ -113,11 +113,8 @@ def _home(request, *, participant: Participant, email_form: EmailCorrectionForm 
 @role_required("patient")
 def email_confirmation(request):
     participant = _participation(request)
-    if not ratelimit.consume(request, action="confirm_email", key=request.user.email.lower()):
-        messages.error(
-            request,
-            _("A link was sent a moment ago. Please wait a few minutes before asking again."),
-        )
+    if not ratelimit.consume(request, **link_limit(request)):
+        messages.error(request, too_soon())
     elif participant_email_confirmation_resend(
         participant=participant, by=request.user, request=request
     ):
