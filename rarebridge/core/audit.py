@@ -7,17 +7,10 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from rarebridge.core.actor import Actor, as_actor, client_ip
 from rarebridge.core.models import AuditEntry
 
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR is the proxy in production; the proxy must set X-Forwarded-For.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["audit_log", "client_ip"]
 
 
 def audit_log(
@@ -29,19 +22,28 @@ def audit_log(
     payload: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Append one entry. ``action`` is a dotted code such as ``accounts.invitation.sent``."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
+    """Append one entry. ``action`` is a dotted code such as ``accounts.invitation.sent``.
+
+    ``actor`` is an :class:`Actor` (or a user, or None for the system); the person, their
+    address and the request id all come from it, so every entry carries the same fields.
+    ``request`` is only for the few callers that have no actor yet (sign-in signals).
+    """
+    who: Actor = as_actor(actor)
+    if request is not None and who.ip is None:
+        who = Actor(user=who.user, ip=client_ip(request), request_id=who.request_id)
     if organisation_id is None and obj is not None:
         organisation_id = getattr(obj, "organisation_id", None)
+    if organisation_id is None:
+        organisation_id = who.organisation_id
     return AuditEntry.objects.create(
         action=action,
-        actor=actor,
-        actor_label=str(actor) if actor is not None else "system",
+        actor=who.user,
+        actor_label=str(who)[:255],
         organisation_id=organisation_id,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_label=str(obj)[:255] if obj is not None else "",
         payload=payload or {},
-        ip_address=client_ip(request),
+        ip_address=who.ip,
+        request_id=who.request_id,
     )

@@ -7,7 +7,10 @@ import zoneinfo
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject
 from django_scopes import scope
+
+from rarebridge.core.actor import REQUEST_ID_HEADER, Actor, request_id_for
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -53,3 +56,26 @@ class TenantScopeMiddleware:
         orgs = user.organisation_ids if user is not None and user.is_authenticated else []
         with scope(organisation=orgs):
             return self.get_response(request)
+
+
+class ActorMiddleware:
+    """``request.actor``: who acts, from which address, under which request id.
+
+    Built lazily (most requests never write), after authentication. The request id is
+    returned in ``X-Request-ID`` so a person reporting a problem can quote it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_for(request)
+        request.META[REQUEST_ID_HEADER] = request_id
+
+        def build() -> Actor:
+            return Actor.from_request(request)
+
+        request.actor = SimpleLazyObject(build)
+        response = self.get_response(request)
+        response.headers.setdefault("X-Request-ID", request_id)
+        return response

@@ -40,6 +40,7 @@ class AuditEntry(models.Model):
     object_label = models.CharField(max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]
