@@ -30,11 +30,7 @@ from rarebridge.care.selectors.clinics import (
     professional_get,
     room_get,
 )
-from rarebridge.care.selectors.explanations import (
-    RULE_SENTENCES,
-    RULE_TITLES,
-    explanations_for,
-)
+from rarebridge.care.selectors.explanations import RULE_SENTENCES, RULE_TITLES, explanations_for
 from rarebridge.care.selectors.itineraries import (
     ItineraryLine,
     appointment_label,
@@ -57,11 +53,7 @@ from rarebridge.care.selectors.patients import (
     task_get_for_user,
     team_for,
 )
-from rarebridge.care.selectors.timeline import (
-    TIMELINE_TEXT,
-    TimelineLine,
-    timeline_for,
-)
+from rarebridge.care.selectors.timeline import TIMELINE_TEXT, TimelineLine, timeline_for
 
 __all__ = [
     "CHANGE_TEXT",

@@ -10,12 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from rarebridge.care.models import (
-    Clinic,
-    ClinicInvitation,
-    ClinicReplan,
-    RequiredAppointment,
-)
+from rarebridge.care.models import Clinic, ClinicInvitation, ClinicReplan, RequiredAppointment
 
 CHANGE_TEXT = {
     ClinicReplan.Reason.APPOINTMENT_CANCELLED: gettext_lazy("%(what)s cancelled for %(name)s"),

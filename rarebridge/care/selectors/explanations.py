@@ -5,10 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from rarebridge.care.models import (
-    Clinic,
-    RequiredAppointment,
-)
+from rarebridge.care.models import Clinic, RequiredAppointment
 
 RULE_TITLES = {
     "setup": gettext_lazy("The set-up is incomplete"),

@@ -9,10 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from rarebridge.accounts.models import PatientProfile
 from rarebridge.care.content import checklist_titles
-from rarebridge.care.models import (
-    CareEvent,
-    ChecklistEntry,
-)
+from rarebridge.care.models import CareEvent, ChecklistEntry
 
 TIMELINE_TEXT = {
     "care.team.member_added": gettext_lazy("%(name)s joined the care team."),

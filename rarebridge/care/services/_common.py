@@ -10,10 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.care.models import (
-    CareEvent,
-    Clinic,
-)
+from rarebridge.care.models import CareEvent, Clinic
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
 from rarebridge.notify.models import MessageTemplate

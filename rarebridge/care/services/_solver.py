@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rarebridge.care import planning
-from rarebridge.care.models import (
-    Clinic,
-)
+from rarebridge.care.models import Clinic
 from rarebridge.engines import clinic as engine
 
 

@@ -10,12 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.care.models import (
-    CareNote,
-    CareTeamMember,
-    CaseGoal,
-    CaseTask,
-)
+from rarebridge.care.models import CareNote, CareTeamMember, CaseGoal, CaseTask
 from rarebridge.care.selectors import can_read_clinical_notes
 from rarebridge.care.services._common import _record
 from rarebridge.core.actor import Actor, user_of

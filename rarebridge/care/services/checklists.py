@@ -6,9 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from rarebridge.accounts.models import PatientProfile, User
-from rarebridge.care.models import (
-    ChecklistEntry,
-)
+from rarebridge.care.models import ChecklistEntry
 from rarebridge.care.services._common import _record
 from rarebridge.core.actor import Actor, user_of
 

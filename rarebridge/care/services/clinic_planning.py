@@ -12,11 +12,7 @@ from django_tasks import task
 
 from rarebridge.accounts.models import User
 from rarebridge.care import planning
-from rarebridge.care.models import (
-    ChecklistEntry,
-    Clinic,
-    ClinicInvitation,
-)
+from rarebridge.care.models import ChecklistEntry, Clinic, ClinicInvitation
 from rarebridge.care.services._common import _ensure_message_templates, _event
 from rarebridge.care.services._solver import _options, _save_result
 from rarebridge.care.services.clinic_replanning import _replanning

@@ -7,9 +7,7 @@ from django.utils import timezone
 
 from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.care.content import letter_template
-from rarebridge.care.models import (
-    SchoolLetter,
-)
+from rarebridge.care.models import SchoolLetter
 from rarebridge.care.services._common import _record
 from rarebridge.core.actor import Actor, user_of
 

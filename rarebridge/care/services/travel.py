@@ -10,12 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import User
-from rarebridge.care.models import (
-    ClinicInvitation,
-    TravelCost,
-    TravelLeg,
-    TravelPlan,
-)
+from rarebridge.care.models import ClinicInvitation, TravelCost, TravelLeg, TravelPlan
 from rarebridge.care.services._common import _record
 from rarebridge.core.actor import Actor
 from rarebridge.core.audit import audit_log

@@ -21,16 +21,10 @@ from rarebridge.care.selectors import (
     professional_get,
     room_get,
 )
-from rarebridge.care.services import (
-    clinic_create,
-    clinic_day_add,
-)
+from rarebridge.care.services import clinic_create, clinic_day_add
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.portals.decorators import staff_required
-from rarebridge.portals.staff.forms.care import (
-    ClinicForm,
-    LateForm,
-)
+from rarebridge.portals.staff.forms.care import ClinicForm, LateForm
 
 
 @require_POST

@@ -11,16 +11,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from rarebridge.care.content import (
-    travel_checklist,
-)
+from rarebridge.care.content import travel_checklist
 from rarebridge.care.documents import itinerary_context, itinerary_ics, itinerary_pdf
 from rarebridge.care.models import ChecklistEntry, TravelCost, TravelPlan
-from rarebridge.care.selectors import (
-    checklist_state,
-    invitation_get_for_user,
-    travel_for,
-)
+from rarebridge.care.selectors import checklist_state, invitation_get_for_user, travel_for
 from rarebridge.care.services import (
     travel_cost_add,
     travel_cost_status_set,
@@ -29,11 +23,7 @@ from rarebridge.care.services import (
 )
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.portals.decorators import staff_required
-from rarebridge.portals.staff.forms.care import (
-    TravelCostForm,
-    TravelForm,
-    TravelLegForm,
-)
+from rarebridge.portals.staff.forms.care import TravelCostForm, TravelForm, TravelLegForm
 
 
 @require_GET

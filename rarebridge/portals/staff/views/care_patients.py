@@ -12,10 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rarebridge.accounts.selectors import sites_for_user
-from rarebridge.care.content import (
-    benefits_checklist,
-    transition_milestones,
-)
+from rarebridge.care.content import benefits_checklist, transition_milestones
 from rarebridge.care.models import ChecklistEntry
 from rarebridge.care.selectors import (
     can_read_clinical_notes,

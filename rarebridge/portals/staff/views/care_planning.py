@@ -25,9 +25,7 @@ from rarebridge.care.services import (
 )
 from rarebridge.core.permissions import Perm
 from rarebridge.portals.decorators import staff_required
-from rarebridge.portals.staff.forms.care import (
-    LateForm,
-)
+from rarebridge.portals.staff.forms.care import LateForm
 from rarebridge.portals.staff.views.care_clinics import clinic_page
 
 
