@@ -29,10 +29,12 @@ def clinics_for_user(*, user: User) -> QuerySet[Clinic]:
 def clinic_get_for_user(*, by: Actor | User, id: int, need: Perm = Perm.CARE_VIEW) -> Clinic:
     """A clinic of the person's organisations (else 404), with ``need`` (else 403)."""
     user = user_of(by)
-    return get_for_actor(clinics_for_user(user=user), by=by, allowed=_with_perm(user, need), pk=id)
+    return get_for_actor(
+        clinics_for_user(user=user), by=by, allowed=_clinic_need(user, need), pk=id
+    )
 
 
-def _with_perm(user: User, need: Perm):
+def _clinic_need(user: User, need: Perm):
     """The test of ``need`` beyond reading the clinic (None: reading is enough)."""
     if need == Perm.CARE_VIEW:
         return None
@@ -108,7 +110,7 @@ def appointment_get_for_user(*, by: Actor | User, id: int) -> RequiredAppointmen
             invitation__clinic__in=clinics_for_user(user=user)
         ).select_related("invitation__clinic"),
         by=by,
-        allowed=_with_perm(user, Perm.CARE_MANAGE),
+        allowed=_clinic_need(user, Perm.CARE_MANAGE),
         pk=id,
     )
 

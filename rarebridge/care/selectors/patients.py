@@ -36,14 +36,14 @@ def care_patient_get_for_user(
     return get_for_actor(
         care_patients_for_user(user=user),
         by=by,
-        allowed=_with_perm(user, need),
+        allowed=_patient_need(user, need),
         audit="care.patient.viewed",
         payload={"need": str(need)},
         pk=id,
     )
 
 
-def _with_perm(user: User, need: Perm):
+def _patient_need(user: User, need: Perm):
     """The test of ``need`` beyond reading a patient's care (None: reading is enough)."""
     if need == Perm.CARE_VIEW:
         return None
