@@ -70,6 +70,7 @@ def clinic_new(request):
 
 
 def clinic_page(request, clinic, *, late_form=None, status=200):
+    """The clinic page; ``care_planning`` shows it again with a late-arrival form in error."""
     return render(
         request,
         "care/clinic.html",
