@@ -180,6 +180,23 @@ def test_it_lets_a_supervisor_read_but_not_change(cast, team, as_user):
     assert response.status_code == 403
 
 
+def test_a_change_on_the_care_page_is_audited_as_the_person_acting_from_their_address(
+    cast, team, as_user
+):
+    response = as_user(cast.care_coordinator).post(
+        reverse("care:goal_add", args=[cast.patient.pk]),
+        {"goal-title": "Walk to school"},
+        HTTP_X_REQUEST_ID="care-goal-1",
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert response.status_code == 302
+    for action in ("care.patient.viewed", "care.goal.added"):
+        entry = AuditEntry.objects.get(action=action, request_id="care-goal-1")
+        assert entry.actor == cast.care_coordinator
+        assert entry.ip_address == "203.0.113.9"
+
+
 def test_it_refuses_get_on_a_write(cast, team, as_user):
     response = as_user(cast.care_coordinator).get(reverse("care:goal_add", args=[cast.patient.pk]))
 

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from datetime import time, timedelta
 
 import pytest
@@ -347,3 +350,22 @@ def test_it_lets_only_care_managers_of_the_organisation_ask_for_a_replan(cast, p
     assert as_user(cast.care_coordinator).get(replan).status_code == 405
     assert as_user(cast.supervisor).get(progress, headers=htmx)["HX-Refresh"] == "true"
     assert not ClinicReplan.objects.exists()
+
+
+def test_a_worker_imports_the_care_tasks_on_their_own():
+    """A worker finds a task by its path before anything else is loaded: no import goes back
+    from the services to the tasks."""
+    code = (
+        "import django; django.setup(); import rarebridge.care.tasks as t; "
+        "print(t.plan_clinic.module_path, t.replan_clinic.module_path)"
+    )
+    done = subprocess.run(  # noqa: S603 (our own interpreter, a fixed program)
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "RAREBRIDGE_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "plan_clinic" in done.stdout and "replan_clinic" in done.stdout
