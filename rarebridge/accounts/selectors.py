@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import Invitation, PatientProfile, User
+from rarebridge.accounts.tokens import hash_token
+from rarebridge.core.access import get_for_actor
+from rarebridge.core.actor import Actor
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import (
     INVITABLE_ROLES,
@@ -65,9 +68,10 @@ def patients_page_for_user(
     query: str = "",
     page_number=None,
     per_page: int = 50,
-    request: HttpRequest | None = None,
+    by: Actor | User | None = None,
 ):
-    """One page of the patients in reach, searched by code or name. The ids shown are audited."""
+    """One page of the patients in reach, searched by code or name. The ids shown are audited
+    (``by`` gives the address and request id; the person is ``user``)."""
     from django.core.paginator import Paginator
 
     patients = patients_for_user(user=user).order_by("code")
@@ -78,34 +82,33 @@ def patients_page_for_user(
     if shown:
         audit_log(
             action="accounts.patient.listed",
-            actor=user,
+            actor=by if by is not None else user,
             organisation_id=(user.organisation_ids or [None])[0],
             payload={"ids": shown, "query": query},
-            request=request,
         )
     return page
 
 
 def patient_get_for_user(
-    *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, request: HttpRequest | None = None
+    *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, by: Actor | User | None = None
 ) -> PatientProfile:
-    """One patient's identifiable record. Every successful read is written to the audit log."""
-    patient = patients_for_user(user=user, perm=Perm.PATIENT_VIEW).filter(pk=id).first()
-    if patient is None:
-        raise Http404
-    if (
-        need != Perm.PATIENT_VIEW
-        and not patients_for_user(user=user, perm=need).filter(pk=id).exists()
-    ):
-        raise PermissionDenied
-    audit_log(
-        action="accounts.patient.viewed",
-        actor=user,
-        obj=patient,
+    """One patient's identifiable record. Every successful read is written to the audit log
+    (as ``by``, the person with their address, when given; else ``user``)."""
+
+    def allowed(patient: PatientProfile) -> bool:
+        return (
+            need == Perm.PATIENT_VIEW
+            or patients_for_user(user=user, perm=need).filter(pk=patient.pk).exists()
+        )
+
+    return get_for_actor(
+        patients_for_user(user=user, perm=Perm.PATIENT_VIEW),
+        by=by if by is not None else user,
+        allowed=allowed,
+        audit="accounts.patient.viewed",
         payload={"need": str(need)},
-        request=request,
+        pk=id,
     )
-    return patient
 
 
 def invitable_roles_for(user: User) -> set[Role]:
@@ -124,8 +127,6 @@ def invitations_for_user(*, user: User) -> QuerySet[Invitation]:
 
 
 def invitation_get_by_token(*, token: str) -> Invitation:
-    from rarebridge.accounts.services import hash_token
-
     # The token is the credential: whoever holds it may see its invitation, signed in or not.
     with scopes_disabled():
         invitation = (

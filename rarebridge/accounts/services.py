@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import Invitation, PatientProfile, RoleAssignment, User
+from rarebridge.accounts.selectors import email_confirmed, invitable_roles_for
+from rarebridge.accounts.tokens import hash_token
+from rarebridge.core.actor import Actor, as_actor, user_of
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import SITE_SCOPED_ROLES, Role
 from rarebridge.network.models import Organisation, Site
+from rarebridge.notify.services import message_send, message_send_to_address
 
 INVITATION_VALID_DAYS = 14
 PREFERENCE_FIELDS = (
@@ -31,10 +34,6 @@ PREFERENCE_FIELDS = (
     "text_size",
     "high_contrast",
 )
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def normalise_phone(raw: str, *, country_code: str | None = None) -> str:
@@ -56,9 +55,14 @@ def normalise_phone(raw: str, *, country_code: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def user_update_preferences(
-    *, user: User, by: User, request: HttpRequest | None = None, **changes
-) -> User:
+def _as_self(user: User, by: Actor | User | None) -> Actor:
+    """The person acting on their own account (accepting an invitation, confirming an
+    address), with the address and request id of ``by`` (often an anonymous visitor)."""
+    who = as_actor(by)
+    return Actor(user=user, ip=who.ip, request_id=who.request_id)
+
+
+def user_update_preferences(*, user: User, by: Actor | User, **changes) -> User:
     unknown = set(changes) - set(PREFERENCE_FIELDS)
     if unknown:
         raise ValueError(f"Not a preference: {sorted(unknown)}")
@@ -81,7 +85,6 @@ def user_update_preferences(
                 organisation_id=(user.organisation_ids or [None])[0],
                 # Values of personal fields stay out of the log; their names are enough.
                 payload={"fields": sorted(changed)},
-                request=request,
             )
     return user
 
@@ -102,8 +105,7 @@ def role_assign(
     role: Role,
     organisation: Organisation,
     site: Site | None,
-    by: User | None,
-    request: HttpRequest | None = None,
+    by: Actor | User | None,
 ) -> RoleAssignment:
     if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
         raise ValidationError(_("This role needs a site."), code="site_required")
@@ -134,7 +136,6 @@ def role_assign(
             obj=assignment,
             organisation_id=organisation.pk,
             payload={"role": str(role), "site": site.pk if site else None, "new": created},
-            request=request,
         )
     if hasattr(user, "_active_roles"):
         del user._active_roles
@@ -143,20 +144,21 @@ def role_assign(
 
 def invitation_create(
     *,
-    by: User,
+    by: Actor | User,
     organisation: Organisation,
     role: Role,
     email: str,
     full_name: str,
     language: str,
     site: Site | None = None,
-    request: HttpRequest | None = None,
 ) -> tuple[Invitation, str]:
     """Invite a person. Returns the invitation and the one-time token for the link."""
-    from rarebridge.accounts.selectors import invitable_roles_for
-    from rarebridge.notify.services import message_send_to_address
-
-    if role not in invitable_roles_for(by) or organisation.pk not in by.organisation_ids:
+    inviter = user_of(by)
+    if (
+        inviter is None
+        or role not in invitable_roles_for(inviter)
+        or organisation.pk not in inviter.organisation_ids
+    ):
         raise PermissionDenied
     if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
         raise ValidationError({"site": _("Choose the site this person belongs to.")})
@@ -170,7 +172,7 @@ def invitation_create(
             full_name=full_name.strip(),
             language=language,
             token_hash=hash_token(token),
-            invited_by=by,
+            invited_by=inviter,
             expires_at=timezone.now() + timedelta(days=INVITATION_VALID_DAYS),
         )
         audit_log(
@@ -178,7 +180,6 @@ def invitation_create(
             actor=by,
             obj=invitation,
             payload={"role": str(role), "site": site.pk if site else None},
-            request=request,
         )
         message_send_to_address(
             address=invitation.email,
@@ -187,7 +188,7 @@ def invitation_create(
             template_key="invitation",
             context={
                 "name": invitation.full_name,
-                "inviter": str(by),
+                "inviter": str(inviter),
                 "organisation": organisation.name,
                 "link": reverse("public:invitation_accept", args=[token]),
                 "valid_days": INVITATION_VALID_DAYS,
@@ -197,19 +198,18 @@ def invitation_create(
     return invitation, token
 
 
-def invitation_revoke(
-    *, invitation: Invitation, by: User, request: HttpRequest | None = None
-) -> None:
+def invitation_revoke(*, invitation: Invitation, by: Actor | User) -> None:
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit_log(action="accounts.invitation.revoked", actor=by, obj=invitation, request=request)
+        audit_log(action="accounts.invitation.revoked", actor=by, obj=invitation)
 
 
 def invitation_accept(
-    *, invitation: Invitation, password: str, request: HttpRequest | None = None
+    *, invitation: Invitation, password: str, by: Actor | User | None = None
 ) -> User:
-    """The invited person sets a password; the account and the role come into being."""
+    """The invited person sets a password; the account and the role come into being.
+    ``by`` is the (anonymous) visitor whose address and request id are recorded."""
     if not invitation.is_open:
         raise ValidationError(
             _("This invitation is no longer valid. Ask the person who invited you for a new one."),
@@ -236,15 +236,12 @@ def invitation_accept(
             role=Role(invitation.role),
             organisation=invitation.organisation,
             site=invitation.site,
-            by=user,
-            request=request,
+            by=_as_self(user, by),
         )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
-        audit_log(
-            action="accounts.invitation.accepted", actor=user, obj=invitation, request=request
-        )
+        audit_log(action="accounts.invitation.accepted", actor=_as_self(user, by), obj=invitation)
     return user
 
 
@@ -257,7 +254,7 @@ def user_create(
     password: str | None = None,
     password_hash: str | None = None,
     phone: str = "",
-    by: User | None = None,
+    by: Actor | User | None = None,
 ) -> User:
     """A new person. ``password_hash`` lets bulk loaders reuse one expensive hash."""
     with transaction.atomic():
@@ -280,7 +277,7 @@ def user_create(
 
 
 def email_confirmation_send(
-    *, user: User, then: str = "", request: HttpRequest | None = None
+    *, user: User, then: str = "", by: Actor | User | None = None, request: Any = None
 ) -> bool:
     """Send ``user`` a link that confirms their e-mail address and then leads to the path
     ``then``; False when the address is confirmed already.
@@ -288,10 +285,14 @@ def email_confirmation_send(
     allauth keeps the address and checks the link (signed, valid for
     ``ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS``); the message goes out in the person's
     language like every other. Used where an account was made without anyone checking the
-    address (self-referral), so that a study does not write to a stranger's inbox."""
+    address (self-referral), so that a study does not write to a stranger's inbox.
+
+    ``by`` gives the address and request id recorded (the person acts for themselves).
+    ``request`` is accepted only until the trials services pass ``by``."""
     from allauth.account.models import EmailAddress
 
-    from rarebridge.notify.services import message_send
+    if request is not None and by is None:
+        by = Actor.from_request(request)
 
     with transaction.atomic():
         address, _created = EmailAddress.objects.get_or_create(
@@ -306,7 +307,7 @@ def email_confirmation_send(
             # Every call is a send of its own (a person asking again gets a new message).
             idempotency_key=f"email_confirm:{user.pk}:{secrets.token_hex(16)}",
         )
-        audit_log(action="accounts.email.confirmation_sent", actor=user, obj=user, request=request)
+        audit_log(action="accounts.email.confirmation_sent", actor=_as_self(user, by), obj=user)
     return True
 
 
@@ -324,9 +325,9 @@ def _link_context(*, address, then: str) -> dict[str, object]:
     }
 
 
-def email_confirmed_record(*, user: User, request: HttpRequest | None = None) -> None:
+def email_confirmed_record(*, user: User, by: Actor | User | None = None) -> None:
     """The audit entry for an address confirmed through allauth's link."""
-    audit_log(action="accounts.email.confirmed", actor=user, obj=user, request=request)
+    audit_log(action="accounts.email.confirmed", actor=_as_self(user, by), obj=user)
 
 
 def email_confirm(*, user: User) -> None:
@@ -342,13 +343,21 @@ def email_confirm(*, user: User) -> None:
 
 
 def email_correct_unconfirmed(
-    *, user: User, email: str, then: str = "", request: HttpRequest | None = None
+    *,
+    user: User,
+    email: str,
+    then: str = "",
+    by: Actor | User | None = None,
+    request: Any = None,
 ) -> None:
     """Replace an address nobody has confirmed (a typo at sign-up) and send the link to the
-    new one. The person signs in with the new address from then on."""
+    new one. The person signs in with the new address from then on.
+
+    ``request`` is accepted only until the trials services pass ``by``."""
     from allauth.account.models import EmailAddress
 
-    from rarebridge.accounts.selectors import email_confirmed
+    if request is not None and by is None:
+        by = Actor.from_request(request)
 
     if email_confirmed(user=user):
         raise PermissionDenied  # a confirmed address is not replaced this way
@@ -357,8 +366,8 @@ def email_correct_unconfirmed(
         EmailAddress.objects.filter(user=user).delete()
         user.email = email
         user.save(update_fields=["email"])
-        audit_log(action="accounts.email.corrected", actor=user, obj=user, request=request)
-        email_confirmation_send(user=user, then=then, request=request)
+        audit_log(action="accounts.email.corrected", actor=_as_self(user, by), obj=user)
+        email_confirmation_send(user=user, then=then, by=by)
 
 
 def _new_address(*, user: User, email: str) -> str:
@@ -388,14 +397,12 @@ def _new_address(*, user: User, email: str) -> str:
 
 
 def email_change_request(
-    *, user: User, email: str, password: str, request: HttpRequest | None = None
+    *, user: User, email: str, password: str, by: Actor | User | None = None
 ) -> None:
     """Start moving a person to a new address. The link goes to the new address and the
     switch happens only when it is opened (``email_change_complete``); until then the person
     signs in and hears from us at the old one. A newer request replaces an older one."""
     from allauth.account.models import EmailAddress
-
-    from rarebridge.notify.services import message_send_to_address
 
     if not user.check_password(password):
         raise ValidationError(
@@ -427,15 +434,13 @@ def email_change_request(
             context=_link_context(address=address, then=reverse("public:preferences")),
             idempotency_key=f"email_change:{user.pk}:{secrets.token_hex(16)}",
         )
-        audit_log(action="accounts.email.change_requested", actor=user, obj=user, request=request)
+        audit_log(action="accounts.email.change_requested", actor=_as_self(user, by), obj=user)
 
 
-def email_change_complete(*, user: User, email: str, request: HttpRequest | None = None) -> bool:
+def email_change_complete(*, user: User, email: str, by: Actor | User | None = None) -> bool:
     """The person opened the link sent to ``email`` (confirmed by allauth): they sign in
     with it from now on, and the old address is told. False if it cannot be theirs now."""
     from allauth.account.models import EmailAddress
-
-    from rarebridge.notify.services import message_send_to_address
 
     with transaction.atomic():
         address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
@@ -453,5 +458,5 @@ def email_change_complete(*, user: User, email: str, request: HttpRequest | None
             context={"name": user.full_name, "new": address.email},
             idempotency_key=f"email_changed:{user.pk}:{secrets.token_hex(16)}",
         )
-        audit_log(action="accounts.email.changed", actor=user, obj=user, request=request)
+        audit_log(action="accounts.email.changed", actor=_as_self(user, by), obj=user)
     return True

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.core.access import get_for_actor
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.counselling.models import (
@@ -151,31 +152,26 @@ def calls_for_patient(*, user) -> QuerySet[Call]:
     )
 
 
-def call_get_for_user(*, user, id: int, need: str = "view", request=None) -> Call:
+def call_get_for_user(*, user, id: int, need: str = "view", by=None) -> Call:
     """A call the person takes part in, supervises, or coordinates. Counsellors and patients
-    may change their own calls; supervisors read."""
-    call = (
-        Call.objects.filter(pk=id)
-        .select_related("patient__user", "counsellor__user", "enrolment__version")
-        .first()
-    )
-    if call is None:
-        raise Http404
-    is_patient = call.patient.user_id == user.pk
-    is_counsellor = call.counsellor.user_id == user.pk
-    reaches = (
-        is_patient
-        or is_counsellor
-        or patients_for_user(user=user).filter(pk=call.patient_id).exists()
-    )
-    if not reaches:
-        raise Http404
-    if need == "change" and not (is_patient or is_counsellor):
-        raise PermissionDenied
-    if need == "note" and not is_counsellor:
-        raise PermissionDenied
-    if not is_patient:
-        audit_log(action="counselling.call.viewed", actor=user, obj=call, request=request)
+    may change their own calls; supervisors read. Reads by anyone but the patient are
+    audited (as ``by``, the person with their address, when given; else ``user``)."""
+    readable = Call.objects.filter(
+        Q(patient__user=user)
+        | Q(counsellor__user=user)
+        | Q(patient_id__in=patients_for_user(user=user).values("pk"))
+    ).select_related("patient__user", "counsellor__user", "enrolment__version")
+
+    def allowed(call: Call) -> bool:
+        if need == "change":
+            return call.patient.user_id == user.pk or call.counsellor.user_id == user.pk
+        if need == "note":
+            return call.counsellor.user_id == user.pk
+        return True
+
+    call = get_for_actor(readable, by=by if by is not None else user, allowed=allowed, pk=id)
+    if call.patient.user_id != user.pk:
+        audit_log(action="counselling.call.viewed", actor=by if by is not None else user, obj=call)
     return call
 
 

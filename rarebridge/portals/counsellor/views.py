@@ -109,7 +109,7 @@ def availability(request):
 @login_required
 def call_note(request, pk: int):
     """The counsellor writes the note beside the week's guideline; their supervisor reads it."""
-    call = call_get_for_user(user=request.user, id=pk, need="view", request=request)
+    call = call_get_for_user(user=request.user, id=pk, need="view", by=request.actor)
     editable = call.counsellor.user_id == request.user.pk
     if not editable and not user_has_perm(request.user, Perm.SUPERVISION_VIEW):
         raise Http404
@@ -207,7 +207,7 @@ def profile(request):
 @role_required("counsellor")
 def book_for_patient(request, patient_pk: int):
     """The counsellor books a call for one of their patients, in one of their own free slots."""
-    patient = patient_get_for_user(user=request.user, id=patient_pk, request=request)
+    patient = patient_get_for_user(user=request.user, id=patient_pk, by=request.actor)
     profile = counsellor_profile_for(user=request.user)
     enrolment = active_enrolment_of(patient=patient)
     if enrolment is None:

@@ -384,7 +384,7 @@ def call_book_view(request):
 @require_http_methods(["GET", "POST"])
 @role_required("patient")
 def call_change(request, pk: int):
-    call = call_get_for_user(user=request.user, id=pk, need="change", request=request)
+    call = call_get_for_user(user=request.user, id=pk, need="change", by=request.actor)
     _counsellor, slots = bookable_slots_for_patient(user=request.user)
     if request.method == "POST":
         reason = request.POST.get("reason", "")
@@ -419,7 +419,7 @@ def call_change(request, pk: int):
 @require_GET
 @role_required("patient")
 def call_ics(request, pk: int):
-    call = call_get_for_user(user=request.user, id=pk, request=request)
+    call = call_get_for_user(user=request.user, id=pk, by=request.actor)
     response = HttpResponse(
         calendar_for([call], request.user), content_type="text/calendar; charset=utf-8"
     )
