@@ -29,6 +29,7 @@ from rarebridge.counselling.models import (
     TrainingAttendance,
     TrainingModule,
 )
+from rarebridge.counselling.tokens import feed_token_hash
 from rarebridge.engines.slots import Exception_, WeeklyRule, free_slots
 
 CORE_CURRICULUM = "peer-counsellor-core"
@@ -350,8 +351,6 @@ def patients_needing_reassignment(*, user, now: datetime | None = None):
 
 
 def feed_owner(*, token: str):
-    from rarebridge.counselling.services import feed_token_hash
-
     feed = (
         CalendarFeed.objects.filter(token_hash=feed_token_hash(token), revoked_at__isnull=True)
         .select_related("user")
