@@ -7,6 +7,7 @@ PermissionDenied when they may see it but not do what they asked (read-only acce
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
@@ -16,6 +17,7 @@ from rarebridge.accounts.tokens import hash_token
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor
 from rarebridge.core.audit import audit_log
+from rarebridge.core.models import AuditEntry
 from rarebridge.core.permissions import (
     INVITABLE_ROLES,
     PATIENT_REACH,
@@ -24,6 +26,7 @@ from rarebridge.core.permissions import (
     role_has,
     user_has_perm,
 )
+from rarebridge.network.models import Organisation, Site
 
 
 def _patient_filter(user: User, perm: Perm) -> Q | None:
@@ -72,8 +75,6 @@ def patients_page_for_user(
 ):
     """One page of the patients in reach, searched by code or name. The ids shown are audited
     (``by`` gives the address and request id; the person is ``user``)."""
-    from django.core.paginator import Paginator
-
     patients = patients_for_user(user=user).order_by("code")
     if query:
         patients = patients.filter(Q(code__icontains=query) | Q(user__full_name__icontains=query))
@@ -150,8 +151,6 @@ def audit_entries_for_user(
     date_to=None,
 ):
     """Audit entries of the user's organisations, filtered; only roles with AUDIT_VIEW."""
-    from rarebridge.core.models import AuditEntry
-
     if not user_has_perm(user, Perm.AUDIT_VIEW):
         raise PermissionDenied
     entries = AuditEntry.objects.filter(organisation_id__in=user.organisation_ids)
@@ -171,8 +170,6 @@ def audit_entries_for_user(
 
 
 def sites_for_user(*, user: User):
-    from rarebridge.network.models import Site
-
     return Site.objects.filter(organisation_id__in=user.organisation_ids).select_related(
         "country", "organisation"
     )
@@ -180,8 +177,6 @@ def sites_for_user(*, user: User):
 
 def organisation_for_user(*, user: User):
     """The person's first organisation (most people have exactly one)."""
-    from rarebridge.network.models import Organisation
-
     ids = user.organisation_ids
     if not ids:
         raise PermissionDenied

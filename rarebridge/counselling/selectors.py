@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.selectors import patients_for_user
@@ -25,12 +26,16 @@ from rarebridge.counselling.models import (
     CallNote,
     Certification,
     CounsellorProfile,
+    MatchPreference,
     ReminderPreference,
     TrainingAttendance,
     TrainingModule,
 )
 from rarebridge.counselling.tokens import feed_token_hash
+from rarebridge.engines import matching as engine
 from rarebridge.engines.slots import Exception_, WeeklyRule, free_slots
+from rarebridge.programs.models import Enrolment, ExerciseAnswer, Guideline
+from rarebridge.programs.selectors import weeks_for
 
 CORE_CURRICULUM = "peer-counsellor-core"
 
@@ -183,9 +188,6 @@ def note_for_call(*, call: Call) -> CallNote | None:
 def counsellor_home(*, user, now: datetime | None = None) -> dict:
     """Today's calls and the caseload with each patient's week, progress, last and next call,
     shared exercises and late notes, in a fixed number of queries."""
-    from rarebridge.programs.models import Enrolment, ExerciseAnswer
-    from rarebridge.programs.selectors import weeks_for
-
     now = now or timezone.now()
     # A counsellor whose profile is not set up yet still sees their caseload.
     profile = CounsellorProfile.objects.filter(user=user).select_related("country", "user").first()
@@ -290,8 +292,6 @@ def supervisor_dashboard(*, user, now: datetime | None = None) -> dict:
 
 
 def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
-    from rarebridge.programs.models import Guideline
-
     now = now or timezone.now()
     counsellors = list(
         CounsellorProfile.objects.filter(organisation_id__in=user.organisation_ids)
@@ -401,8 +401,6 @@ def roleplay_checklist() -> dict[str, str]:
     """The role-play items of the core curriculum, in the active language (else English)."""
     import json
 
-    from django.utils.translation import get_language
-
     path = settings.BASE_DIR / "content" / "training" / f"{CORE_CURRICULUM}.json"
     items = json.loads(path.read_text(encoding="utf-8"))["roleplay_checklist"]
     return items.get(get_language() or "en") or items["en"]
@@ -429,13 +427,13 @@ def waiting_patients_for_user(*, user):
 
 def matching_overview(*, user, now: datetime | None = None, conditions=None) -> list[dict]:
     """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
+    # Local: ``counselling.matching`` imports this module (free_slots_for_many).
     from rarebridge.counselling.matching import (
         counsellors_for_matching,
         now_minute,
         patient_for_matching,
         weights,
     )
-    from rarebridge.engines import matching as engine
 
     now = now or timezone.now()
     waiting = list(waiting_patients_for_user(user=user)[:100])
@@ -479,6 +477,4 @@ def matching_overview(*, user, now: datetime | None = None, conditions=None) -> 
 
 def match_preference_of(*, patient):
     """The patient's own wishes for matching (None until they say anything)."""
-    from rarebridge.counselling.models import MatchPreference
-
     return MatchPreference.objects.filter(patient=patient).first()

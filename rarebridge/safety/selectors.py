@@ -15,12 +15,14 @@ from rarebridge.accounts.models import User
 from rarebridge.accounts.selectors import patients_for_user
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor
-from rarebridge.core.permissions import Perm, Role, role_has, user_has_perm
+from rarebridge.core.permissions import ROLE_PERMISSIONS, Perm, Role, role_has, user_has_perm
 from rarebridge.network.models import Organisation
 from rarebridge.safety.models import (
     LEVEL_RANK,
     Alert,
     AlertNotification,
+    OnDuty,
+    Responder,
     SupervisionMeeting,
 )
 
@@ -149,8 +151,6 @@ def open_alerts_for_counsellor(*, user: User) -> QuerySet[Alert]:
 
 def escalation_setup_for_user(*, user: User) -> dict:
     """The responders and the on-duty rota of the supervisor's organisation."""
-    from rarebridge.safety.models import OnDuty, Responder
-
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
     orgs = user.organisation_ids
@@ -166,8 +166,6 @@ def escalation_setup_for_user(*, user: User) -> dict:
 
 def supervision_handlers_for_user(*, user: User) -> QuerySet[User]:
     """People of the supervisor's organisations who may handle alerts (for the rota)."""
-    from rarebridge.core.permissions import ROLE_PERMISSIONS
-
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
     roles = [str(role) for role, perms in ROLE_PERMISSIONS.items() if Perm.ALERT_HANDLE in perms]

@@ -130,7 +130,7 @@ def csrf_failure(request, reason=""):
 def reminders(request):
     reminder_preference_set(
         user=request.user,
-        by=request.user,
+        by=request.actor,
         **{
             name: request.POST.get(name) == "on"
             for name in ("by_email", "by_sms", "day_before", "hour_before")

@@ -293,7 +293,7 @@ def escalation(request):
                 country=data["country"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
-                by=request.user,
+                by=request.actor,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

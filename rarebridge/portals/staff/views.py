@@ -285,17 +285,17 @@ def counsellor_training(request, pk: int):
                     counsellor=profile,
                     module=module,
                     attended_on=timezone.localdate(),
-                    by=request.user,
+                    by=request.actor,
                 )
             elif action == "roleplay":
                 checklist = roleplay_checklist()
                 roleplay_sign_off(
                     counsellor=profile,
                     results={k: request.POST.get(f"rp-{k}") == "on" for k in checklist},
-                    by=request.user,
+                    by=request.actor,
                 )
             elif action == "certify":
-                certification_grant(counsellor=profile, by=request.user)
+                certification_grant(counsellor=profile, by=request.actor)
                 messages.success(
                     request, _("Certified. Patients can now be assigned and book calls.")
                 )
@@ -351,7 +351,7 @@ def matching(request):
                 match_accept(
                     patient=patient,
                     counsellor=counsellor,
-                    by=request.user,
+                    by=request.actor,
                     reasons=request.POST.getlist("reasons"),
                     override_reason=reason if action == "override" else "",
                 )
@@ -380,7 +380,7 @@ def matching(request):
 def counsellor_deactivate_view(request, pk: int):
     profile = counsellor_get_for_manager(user=request.user, id=pk)
     count = counsellor_deactivate(
-        profile=profile, by=request.user, reason=request.POST.get("reason", "")
+        profile=profile, by=request.actor, reason=request.POST.get("reason", "")
     )
     messages.success(
         request,
