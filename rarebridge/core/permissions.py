@@ -53,7 +53,7 @@ class Perm(StrEnum):
     DATA_ENTRY = "data.entry"  # enter questionnaire answers on a participant's behalf
     OWN_PROGRAM = "program.own"  # follow one's own program: weeks, exercises, calls, goals
     CASELOAD = "counselling.caseload"  # counsel: caseload, availability, notes, booking for
-    CALENDAR_FEED = "calendar.feed"  # a private calendar link to one's own calls
+    OWN_CALLS = "calls.own"  # have calls of one's own: reminders, a private calendar link
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -70,14 +70,14 @@ PATIENT_REACH: dict[Role, str] = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.PATIENT: frozenset({Perm.OWN_PROGRAM, Perm.CALENDAR_FEED}),
+    Role.PATIENT: frozenset({Perm.OWN_PROGRAM, Perm.OWN_CALLS}),
     Role.COUNSELLOR: frozenset(
         {
             Perm.PATIENT_VIEW,
             Perm.CONCERN_RAISE,
             Perm.SUPERVISION_ATTEND,
             Perm.CASELOAD,
-            Perm.CALENDAR_FEED,
+            Perm.OWN_CALLS,
         }
     ),
     Role.SUPERVISOR: frozenset(

@@ -252,7 +252,7 @@ def book_for_patient(request, patient_pk: int):
 
 
 @require_POST
-@perm_required(Perm.CALENDAR_FEED)
+@perm_required(Perm.OWN_CALLS)
 def calendar_feed(request):
     if request.POST.get("action") == "revoke":
         calendar_feed_revoke(user=request.user)
