@@ -4,12 +4,16 @@ helper that decides 404 versus 403."""
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.test import Client
+from django.urls import reverse
 
 from rarebridge.accounts.models import PatientProfile
+from rarebridge.accounts.services import invitation_create
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor, as_actor, client_ip
 from rarebridge.core.audit import audit_log
 from rarebridge.core.models import AuditEntry
+from rarebridge.core.permissions import Role
 
 
 def test_it_takes_the_socket_address_when_no_proxy_is_trusted(rf, settings):
@@ -74,3 +78,38 @@ def test_get_for_actor_audits_the_read_when_asked(cast):
     get_for_actor(readable, by=cast.coordinator, pk=cast.patient.pk, audit="test.patient.viewed")
     entry = AuditEntry.objects.get(action="test.patient.viewed")
     assert (entry.actor_id, entry.object_id) == (cast.coordinator.pk, str(cast.patient.pk))
+
+
+def test_a_page_read_is_audited_with_the_readers_address_and_request_id(cast, as_user):
+    as_user(cast.counsellor).get(
+        reverse("staff:patient_detail", args=[cast.patient.pk]),
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_REQUEST_ID="req-7",
+    )
+    entry = AuditEntry.objects.get(action="accounts.patient.viewed")
+    assert (entry.actor_id, entry.ip_address, entry.request_id) == (
+        cast.counsellor.pk,
+        "203.0.113.7",
+        "req-7",
+    )
+
+
+def test_accepting_an_invitation_is_audited_as_the_new_person_from_the_visitors_address(cast):
+    _invitation, token = invitation_create(
+        by=cast.coordinator,
+        organisation=cast.org,
+        role=Role.PATIENT,
+        email="new@example.org",
+        full_name="Nina New",
+        language="nl",
+        site=cast.site,
+    )
+    Client().post(
+        reverse("public:invitation_accept", args=[token]),
+        {"password1": "violet kettle harbour", "password2": "violet kettle harbour"},
+        REMOTE_ADDR="203.0.113.8",
+    )
+    for action in ("accounts.invitation.accepted", "accounts.role.assigned"):
+        entry = AuditEntry.objects.filter(action=action).latest("pk")
+        assert entry.actor.email == "new@example.org"
+        assert entry.ip_address == "203.0.113.8"

@@ -7,12 +7,17 @@ PermissionDenied when they may see it but not do what they asked (read-only acce
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import Invitation, PatientProfile, User
+from rarebridge.accounts.tokens import hash_token
+from rarebridge.core.access import get_for_actor
+from rarebridge.core.actor import Actor
 from rarebridge.core.audit import audit_log
+from rarebridge.core.models import AuditEntry
 from rarebridge.core.permissions import (
     INVITABLE_ROLES,
     PATIENT_REACH,
@@ -21,6 +26,7 @@ from rarebridge.core.permissions import (
     role_has,
     user_has_perm,
 )
+from rarebridge.network.models import Organisation, Site
 
 
 def _patient_filter(user: User, perm: Perm) -> Q | None:
@@ -65,11 +71,10 @@ def patients_page_for_user(
     query: str = "",
     page_number=None,
     per_page: int = 50,
-    request: HttpRequest | None = None,
+    by: Actor | User | None = None,
 ):
-    """One page of the patients in reach, searched by code or name. The ids shown are audited."""
-    from django.core.paginator import Paginator
-
+    """One page of the patients in reach, searched by code or name. The ids shown are audited
+    (``by`` gives the address and request id; the person is ``user``)."""
     patients = patients_for_user(user=user).order_by("code")
     if query:
         patients = patients.filter(Q(code__icontains=query) | Q(user__full_name__icontains=query))
@@ -78,34 +83,33 @@ def patients_page_for_user(
     if shown:
         audit_log(
             action="accounts.patient.listed",
-            actor=user,
+            actor=by if by is not None else user,
             organisation_id=(user.organisation_ids or [None])[0],
             payload={"ids": shown, "query": query},
-            request=request,
         )
     return page
 
 
 def patient_get_for_user(
-    *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, request: HttpRequest | None = None
+    *, user: User, id: int, need: Perm = Perm.PATIENT_VIEW, by: Actor | User | None = None
 ) -> PatientProfile:
-    """One patient's identifiable record. Every successful read is written to the audit log."""
-    patient = patients_for_user(user=user, perm=Perm.PATIENT_VIEW).filter(pk=id).first()
-    if patient is None:
-        raise Http404
-    if (
-        need != Perm.PATIENT_VIEW
-        and not patients_for_user(user=user, perm=need).filter(pk=id).exists()
-    ):
-        raise PermissionDenied
-    audit_log(
-        action="accounts.patient.viewed",
-        actor=user,
-        obj=patient,
+    """One patient's identifiable record. Every successful read is written to the audit log
+    (as ``by``, the person with their address, when given; else ``user``)."""
+
+    def allowed(patient: PatientProfile) -> bool:
+        return (
+            need == Perm.PATIENT_VIEW
+            or patients_for_user(user=user, perm=need).filter(pk=patient.pk).exists()
+        )
+
+    return get_for_actor(
+        patients_for_user(user=user, perm=Perm.PATIENT_VIEW),
+        by=by if by is not None else user,
+        allowed=allowed,
+        audit="accounts.patient.viewed",
         payload={"need": str(need)},
-        request=request,
+        pk=id,
     )
-    return patient
 
 
 def invitable_roles_for(user: User) -> set[Role]:
@@ -124,8 +128,6 @@ def invitations_for_user(*, user: User) -> QuerySet[Invitation]:
 
 
 def invitation_get_by_token(*, token: str) -> Invitation:
-    from rarebridge.accounts.services import hash_token
-
     # The token is the credential: whoever holds it may see its invitation, signed in or not.
     with scopes_disabled():
         invitation = (
@@ -149,8 +151,6 @@ def audit_entries_for_user(
     date_to=None,
 ):
     """Audit entries of the user's organisations, filtered; only roles with AUDIT_VIEW."""
-    from rarebridge.core.models import AuditEntry
-
     if not user_has_perm(user, Perm.AUDIT_VIEW):
         raise PermissionDenied
     entries = AuditEntry.objects.filter(organisation_id__in=user.organisation_ids)
@@ -170,8 +170,6 @@ def audit_entries_for_user(
 
 
 def sites_for_user(*, user: User):
-    from rarebridge.network.models import Site
-
     return Site.objects.filter(organisation_id__in=user.organisation_ids).select_related(
         "country", "organisation"
     )
@@ -179,8 +177,6 @@ def sites_for_user(*, user: User):
 
 def organisation_for_user(*, user: User):
     """The person's first organisation (most people have exactly one)."""
-    from rarebridge.network.models import Organisation
-
     ids = user.organisation_ids
     if not ids:
         raise PermissionDenied

@@ -51,6 +51,9 @@ class Perm(StrEnum):
     PARTICIPANT_SCREEN = "participant.screen"  # refer, screen, consent and countersign
     PARTICIPANT_RANDOMISE = "participant.randomise"  # allocate a consented participant
     DATA_ENTRY = "data.entry"  # enter questionnaire answers on a participant's behalf
+    OWN_PROGRAM = "program.own"  # follow one's own program: weeks, exercises, calls, goals
+    CASELOAD = "counselling.caseload"  # counsel: caseload, availability, notes, booking for
+    OWN_CALLS = "calls.own"  # have calls of one's own: reminders, a private calendar link
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -67,8 +70,16 @@ PATIENT_REACH: dict[Role, str] = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.PATIENT: frozenset(),
-    Role.COUNSELLOR: frozenset({Perm.PATIENT_VIEW, Perm.CONCERN_RAISE, Perm.SUPERVISION_ATTEND}),
+    Role.PATIENT: frozenset({Perm.OWN_PROGRAM, Perm.OWN_CALLS}),
+    Role.COUNSELLOR: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.CONCERN_RAISE,
+            Perm.SUPERVISION_ATTEND,
+            Perm.CASELOAD,
+            Perm.OWN_CALLS,
+        }
+    ),
     Role.SUPERVISOR: frozenset(
         {
             Perm.PATIENT_VIEW,

@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.core.access import get_for_actor
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.counselling.models import (
@@ -24,11 +26,16 @@ from rarebridge.counselling.models import (
     CallNote,
     Certification,
     CounsellorProfile,
+    MatchPreference,
     ReminderPreference,
     TrainingAttendance,
     TrainingModule,
 )
+from rarebridge.counselling.tokens import feed_token_hash
+from rarebridge.engines import matching as engine
 from rarebridge.engines.slots import Exception_, WeeklyRule, free_slots
+from rarebridge.programs.models import Enrolment, ExerciseAnswer, Guideline
+from rarebridge.programs.selectors import weeks_for
 
 CORE_CURRICULUM = "peer-counsellor-core"
 
@@ -151,31 +158,26 @@ def calls_for_patient(*, user) -> QuerySet[Call]:
     )
 
 
-def call_get_for_user(*, user, id: int, need: str = "view", request=None) -> Call:
+def call_get_for_user(*, user, id: int, need: str = "view", by=None) -> Call:
     """A call the person takes part in, supervises, or coordinates. Counsellors and patients
-    may change their own calls; supervisors read."""
-    call = (
-        Call.objects.filter(pk=id)
-        .select_related("patient__user", "counsellor__user", "enrolment__version")
-        .first()
-    )
-    if call is None:
-        raise Http404
-    is_patient = call.patient.user_id == user.pk
-    is_counsellor = call.counsellor.user_id == user.pk
-    reaches = (
-        is_patient
-        or is_counsellor
-        or patients_for_user(user=user).filter(pk=call.patient_id).exists()
-    )
-    if not reaches:
-        raise Http404
-    if need == "change" and not (is_patient or is_counsellor):
-        raise PermissionDenied
-    if need == "note" and not is_counsellor:
-        raise PermissionDenied
-    if not is_patient:
-        audit_log(action="counselling.call.viewed", actor=user, obj=call, request=request)
+    may change their own calls; supervisors read. Reads by anyone but the patient are
+    audited (as ``by``, the person with their address, when given; else ``user``)."""
+    readable = Call.objects.filter(
+        Q(patient__user=user)
+        | Q(counsellor__user=user)
+        | Q(patient_id__in=patients_for_user(user=user).values("pk"))
+    ).select_related("patient__user", "counsellor__user", "enrolment__version")
+
+    def allowed(call: Call) -> bool:
+        if need == "change":
+            return call.patient.user_id == user.pk or call.counsellor.user_id == user.pk
+        if need == "note":
+            return call.counsellor.user_id == user.pk
+        return True
+
+    call = get_for_actor(readable, by=by if by is not None else user, allowed=allowed, pk=id)
+    if call.patient.user_id != user.pk:
+        audit_log(action="counselling.call.viewed", actor=by if by is not None else user, obj=call)
     return call
 
 
@@ -186,9 +188,6 @@ def note_for_call(*, call: Call) -> CallNote | None:
 def counsellor_home(*, user, now: datetime | None = None) -> dict:
     """Today's calls and the caseload with each patient's week, progress, last and next call,
     shared exercises and late notes, in a fixed number of queries."""
-    from rarebridge.programs.models import Enrolment, ExerciseAnswer
-    from rarebridge.programs.selectors import weeks_for
-
     now = now or timezone.now()
     # A counsellor whose profile is not set up yet still sees their caseload.
     profile = CounsellorProfile.objects.filter(user=user).select_related("country", "user").first()
@@ -293,8 +292,6 @@ def supervisor_dashboard(*, user, now: datetime | None = None) -> dict:
 
 
 def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
-    from rarebridge.programs.models import Guideline
-
     now = now or timezone.now()
     counsellors = list(
         CounsellorProfile.objects.filter(organisation_id__in=user.organisation_ids)
@@ -354,8 +351,6 @@ def patients_needing_reassignment(*, user, now: datetime | None = None):
 
 
 def feed_owner(*, token: str):
-    from rarebridge.counselling.services import feed_token_hash
-
     feed = (
         CalendarFeed.objects.filter(token_hash=feed_token_hash(token), revoked_at__isnull=True)
         .select_related("user")
@@ -406,8 +401,6 @@ def roleplay_checklist() -> dict[str, str]:
     """The role-play items of the core curriculum, in the active language (else English)."""
     import json
 
-    from django.utils.translation import get_language
-
     path = settings.BASE_DIR / "content" / "training" / f"{CORE_CURRICULUM}.json"
     items = json.loads(path.read_text(encoding="utf-8"))["roleplay_checklist"]
     return items.get(get_language() or "en") or items["en"]
@@ -434,13 +427,13 @@ def waiting_patients_for_user(*, user):
 
 def matching_overview(*, user, now: datetime | None = None, conditions=None) -> list[dict]:
     """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
+    # Local: ``counselling.matching`` imports this module (free_slots_for_many).
     from rarebridge.counselling.matching import (
         counsellors_for_matching,
         now_minute,
         patient_for_matching,
         weights,
     )
-    from rarebridge.engines import matching as engine
 
     now = now or timezone.now()
     waiting = list(waiting_patients_for_user(user=user)[:100])
@@ -484,6 +477,4 @@ def matching_overview(*, user, now: datetime | None = None, conditions=None) -> 
 
 def match_preference_of(*, patient):
     """The patient's own wishes for matching (None until they say anything)."""
-    from rarebridge.counselling.models import MatchPreference
-
     return MatchPreference.objects.filter(patient=patient).first()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import Http404
 
+from rarebridge.core.access import get_for_actor
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.network.models import Country, CrisisResource
 
@@ -36,9 +36,13 @@ def crisis_resources_for_admin(*, user) -> QuerySet[CrisisResource]:
 def crisis_resource_get_for_user(
     *, user, id: int, need: Perm = Perm.CRISIS_CHANGE
 ) -> CrisisResource:
-    resource = CrisisResource.objects.filter(pk=id).select_related("country").first()
-    if resource is None or not user.is_staff_member:
-        raise Http404
-    if not user_has_perm(user, need):
-        raise PermissionDenied
-    return resource
+    """One crisis resource for the staff pages: absent for anyone but staff, read-only
+    without ``need``."""
+    readable = (
+        CrisisResource.objects.select_related("country")
+        if user.is_staff_member
+        else CrisisResource.objects.none()
+    )
+    return get_for_actor(
+        readable, by=user, allowed=lambda _resource: user_has_perm(user, need), pk=id
+    )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from rarebridge.core.audit import audit_log
 from rarebridge.network.models import Country, CrisisResource, Organisation, Site
@@ -22,9 +21,7 @@ EDITABLE = (
 )
 
 
-def crisis_resource_update(
-    *, resource: CrisisResource, by, request: HttpRequest | None = None, **changes
-) -> CrisisResource:
+def crisis_resource_update(*, resource: CrisisResource, by, **changes) -> CrisisResource:
     before = {k: getattr(resource, k) for k in changes}
     for key, value in changes.items():
         if key not in EDITABLE:
@@ -38,7 +35,6 @@ def crisis_resource_update(
             actor=by,
             obj=resource,
             payload={k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v},
-            request=request,
         )
     return resource
 

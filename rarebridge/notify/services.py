@@ -8,15 +8,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from rarebridge.notify.delivery import message_deliver
 from rarebridge.notify.models import Channel, Message
-from rarebridge.notify.sms import get_gateway
+from rarebridge.notify.tasks import deliver_message
 from rarebridge.notify.templates_store import get_template
+
+__all__ = [
+    "message_deliver",
+    "message_mark_read",
+    "message_send",
+    "message_send_to_address",
+    "messages_requeue_due",
+]
 
 logger = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
@@ -69,8 +77,6 @@ def _create(
 
 
 def _enqueue(message_id: int) -> None:
-    from rarebridge.notify.tasks import deliver_message
-
     deliver_message.enqueue(message_id)
 
 
@@ -133,49 +139,6 @@ def message_send_to_address(
         template_key=template_key,
         context=context,
     )
-
-
-def message_deliver(*, message_id: int) -> str:
-    """Try to deliver one message. Safe to call any number of times, from any worker."""
-    now = timezone.now()
-    claimed = Message.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=message_id,
-        status__in=[Message.Status.QUEUED, Message.Status.RETRYING],
-    ).update(status=Message.Status.SENDING, updated_at=now)
-    message = Message.objects.get(pk=message_id)
-    if not claimed:
-        return message.status  # already sent, cancelled, failed, or another worker has it
-    try:
-        if message.channel == Channel.EMAIL:
-            send_mail(message.subject, message.body, None, [message.to_address])
-            provider_id = ""
-        elif message.channel == Channel.SMS:
-            provider_id = get_gateway().send(to=message.to_address, body=message.body)
-        else:
-            provider_id = ""  # in-app: stored already, shown on the person's messages page
-    except Exception as exc:  # any failure of a channel is retried with back-off
-        attempts = message.attempts + 1
-        failed = attempts >= settings.NOTIFY_MAX_ATTEMPTS
-        delay = timedelta(seconds=settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-        Message.objects.filter(pk=message_id).update(
-            status=Message.Status.FAILED if failed else Message.Status.RETRYING,
-            attempts=attempts,
-            last_error=str(exc)[:2000],
-            next_attempt_at=None if failed else timezone.now() + delay,
-            updated_at=timezone.now(),
-        )
-        logger.warning("Delivery of message %s failed (attempt %s): %s", message_id, attempts, exc)
-        return Message.Status.FAILED if failed else Message.Status.RETRYING
-    Message.objects.filter(pk=message_id).update(
-        status=Message.Status.SENT,
-        attempts=message.attempts + 1,
-        provider_id=provider_id,
-        sent_at=timezone.now(),
-        last_error="",
-        updated_at=timezone.now(),
-    )
-    return Message.Status.SENT
 
 
 def messages_requeue_due() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from rarebridge.notify.services import message_deliver
+from rarebridge.notify.delivery import message_deliver
 
 
 @task(queue_name="notify")

@@ -16,7 +16,7 @@ def rarebridge(request):
         "current_time_zone": timezone.get_current_timezone_name(),
         "rb_roles": roles,
         "rb_perms": perms,
-        "rb_is_patient": "patient" in roles,
+        "rb_is_patient": str(Perm.OWN_PROGRAM) in perms,
         "rb_is_staff": signed_in and user.is_staff_member,
         "rb_text_size": user.text_size if signed_in else request.COOKIES.get("rb_text", "normal"),
         "rb_contrast": user.high_contrast

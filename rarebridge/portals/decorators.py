@@ -7,9 +7,31 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
+from rarebridge.core.permissions import Perm, user_has_perm
+
+
+def perm_required(perm: Perm):
+    """The page exists only for people whose roles carry ``perm``; anyone else gets a 404,
+    not a hint it exists."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not user_has_perm(request.user, perm):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
 
 def role_required(*roles: str):
-    """The page exists only for these roles; anyone else gets a 404, not a hint it exists."""
+    """The page exists only for these roles; anyone else gets a 404, not a hint it exists.
+
+    Deprecated: use ``perm_required``. Kept while the care, peer and trial pages still name
+    roles (their owners move them)."""
 
     def decorator(view):
         @wraps(view)

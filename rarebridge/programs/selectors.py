@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.program_weeks import UnlockRule, WeekState, weeks_state
+from rarebridge.programs.content import LANGUAGES
 from rarebridge.programs.models import (
     Chapter,
     Enrolment,
@@ -145,8 +146,6 @@ def version_get_for_admin(*, user, id: int) -> ProgramVersion:
 
 def translation_status(*, version: ProgramVersion) -> list[dict]:
     """Per language: chapters and guidelines present, and the review status."""
-    from rarebridge.programs.content import LANGUAGES
-
     chapters = {}
     for row in Chapter.objects.filter(version=version).values_list("language", flat=True):
         chapters[row] = chapters.get(row, 0) + 1

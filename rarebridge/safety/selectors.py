@@ -8,19 +8,21 @@ read the alerts of their patients, read-only. 404 for no access, 403 for read-on
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import Http404, HttpRequest
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from rarebridge.accounts.models import User
 from rarebridge.accounts.selectors import patients_for_user
-from rarebridge.core.audit import audit_log
-from rarebridge.core.permissions import Perm, Role, role_has, user_has_perm
+from rarebridge.core.access import get_for_actor
+from rarebridge.core.actor import Actor
+from rarebridge.core.permissions import ROLE_PERMISSIONS, Perm, Role, role_has, user_has_perm
 from rarebridge.network.models import Organisation
 from rarebridge.safety.models import (
     LEVEL_RANK,
     Alert,
     AlertNotification,
+    OnDuty,
+    Responder,
     SupervisionMeeting,
 )
 
@@ -54,42 +56,37 @@ def alert_can_handle(*, user: User, alert: Alert) -> bool:
 
 
 def alert_get_for_user(
-    *, user: User, id: int, need: Perm | None = None, request: HttpRequest | None = None
+    *, user: User, id: int, need: Perm | None = None, by: Actor | User | None = None
 ) -> Alert:
     """One alert with its concern and patient. ``need=Perm.ALERT_HANDLE`` to act on it.
 
-    The page names the patient, so every successful read is written to the audit log.
+    The page names the patient, so every successful read is written to the audit log (as
+    ``by``, the person with their address, when given; else ``user``).
     """
-    alert = (
-        Alert.objects.filter(pk=id)
-        .select_related(
-            "concern",
-            "concern__raised_by",
-            "patient",
-            "patient__user",
-            "patient__site",
-            "patient__country",
-            "acknowledged_by",
-            "closed_by",
-        )
-        .first()
+    handled = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
+    read = patients_for_user(user=user, perm=Perm.CONCERN_RAISE).values("pk")
+    readable = Alert.objects.filter(
+        Q(patient_id__in=handled) | Q(patient_id__in=read)
+    ).select_related(
+        "concern",
+        "concern__raised_by",
+        "patient",
+        "patient__user",
+        "patient__site",
+        "patient__country",
+        "acknowledged_by",
+        "closed_by",
     )
-    if alert is None:
-        raise Http404
-    readers = patients_for_user(user=user, perm=Perm.CONCERN_RAISE)
-    can_handle = alert_can_handle(user=user, alert=alert)
-    if not can_handle and not readers.filter(pk=alert.patient_id).exists():
-        raise Http404
-    if need is not None and not (need == Perm.ALERT_HANDLE and can_handle):
-        raise PermissionDenied
-    audit_log(
-        action="safety.alert.viewed",
-        actor=user,
-        obj=alert,
+    return get_for_actor(
+        readable,
+        by=by if by is not None else user,
+        allowed=lambda alert: (
+            need is None or (need == Perm.ALERT_HANDLE and alert_can_handle(user=user, alert=alert))
+        ),
+        audit="safety.alert.viewed",
         payload={"need": str(need or "read")},
-        request=request,
+        pk=id,
     )
-    return alert
 
 
 def alert_notifications(*, alert: Alert) -> QuerySet[AlertNotification]:
@@ -154,8 +151,6 @@ def open_alerts_for_counsellor(*, user: User) -> QuerySet[Alert]:
 
 def escalation_setup_for_user(*, user: User) -> dict:
     """The responders and the on-duty rota of the supervisor's organisation."""
-    from rarebridge.safety.models import OnDuty, Responder
-
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
     orgs = user.organisation_ids
@@ -171,8 +166,6 @@ def escalation_setup_for_user(*, user: User) -> dict:
 
 def supervision_handlers_for_user(*, user: User) -> QuerySet[User]:
     """People of the supervisor's organisations who may handle alerts (for the rota)."""
-    from rarebridge.core.permissions import ROLE_PERMISSIONS
-
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
     roles = [str(role) for role, perms in ROLE_PERMISSIONS.items() if Perm.ALERT_HANDLE in perms]

@@ -45,13 +45,13 @@ from rarebridge.portals.counsellor.forms import (
     ProfileForm,
     RuleForm,
 )
-from rarebridge.portals.decorators import role_required
+from rarebridge.portals.decorators import perm_required
 from rarebridge.programs.selectors import active_enrolment_of, guideline_in_language
 from rarebridge.safety.selectors import open_alerts_for_counsellor
 
 
 @require_GET
-@role_required("counsellor")
+@perm_required(Perm.CASELOAD)
 def home(request):
     context = counsellor_home(user=request.user)
     context["open_alerts"] = list(open_alerts_for_counsellor(user=request.user))
@@ -59,7 +59,7 @@ def home(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("counsellor")
+@perm_required(Perm.CASELOAD)
 def availability(request):
     profile = counsellor_profile_for(user=request.user)
     rule_form = RuleForm(
@@ -74,17 +74,19 @@ def availability(request):
                 rule = profile.rules.filter(pk=request.POST.get("rule")).first()
                 if rule is None:
                     raise Http404
-                availability_rule_remove(rule=rule, by=request.user)
+                availability_rule_remove(rule=rule, by=request.actor)
                 return redirect("counsellor:availability")
             if rule_form.is_valid():
-                availability_rule_add(counsellor=profile, by=request.user, **rule_form.cleaned_data)
+                availability_rule_add(
+                    counsellor=profile, by=request.actor, **rule_form.cleaned_data
+                )
                 messages.success(
                     request, _("Saved. Patients see these times in their own time zone.")
                 )
                 return redirect("counsellor:availability")
             if exception_form.is_valid():
                 availability_exception_add(
-                    counsellor=profile, by=request.user, **exception_form.cleaned_data
+                    counsellor=profile, by=request.actor, **exception_form.cleaned_data
                 )
                 messages.success(request, _("Saved. No calls can be booked at that time."))
                 return redirect("counsellor:availability")
@@ -109,7 +111,7 @@ def availability(request):
 @login_required
 def call_note(request, pk: int):
     """The counsellor writes the note beside the week's guideline; their supervisor reads it."""
-    call = call_get_for_user(user=request.user, id=pk, need="view", request=request)
+    call = call_get_for_user(user=request.user, id=pk, need="view", by=request.actor)
     editable = call.counsellor.user_id == request.user.pk
     if not editable and not user_has_perm(request.user, Perm.SUPERVISION_VIEW):
         raise Http404
@@ -138,12 +140,12 @@ def call_note(request, pk: int):
             if request.POST.get("action") == "amend":
                 if note is None or not note.signed_at or not amend_form.is_valid():
                     raise ValidationError(_("Please write the amendment."))
-                note_amend(note=note, by=request.user, text=amend_form.cleaned_data["text"])
+                note_amend(note=note, by=request.actor, text=amend_form.cleaned_data["text"])
                 return redirect("counsellor:call_note", pk=call.pk)
             if form.is_valid():
                 note_save(
                     call=call,
-                    by=request.user,
+                    by=request.actor,
                     sign=request.POST.get("action") == "sign",
                     **form.cleaned_data,
                 )
@@ -170,7 +172,7 @@ def call_note(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("counsellor")
+@perm_required(Perm.CASELOAD)
 def profile(request):
     current = counsellor_profile_for(user=request.user)
     form = ProfileForm(
@@ -190,7 +192,7 @@ def profile(request):
             user=request.user,
             organisation_id=current.organisation_id,
             country_id=current.country_id,
-            by=request.user,
+            by=request.actor,
             languages=data["languages"],
             conditions=data["conditions"],
             gender=data["gender"],
@@ -204,10 +206,10 @@ def profile(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("counsellor")
+@perm_required(Perm.CASELOAD)
 def book_for_patient(request, patient_pk: int):
     """The counsellor books a call for one of their patients, in one of their own free slots."""
-    patient = patient_get_for_user(user=request.user, id=patient_pk, request=request)
+    patient = patient_get_for_user(user=request.user, id=patient_pk, by=request.actor)
     profile = counsellor_profile_for(user=request.user)
     enrolment = active_enrolment_of(patient=patient)
     if enrolment is None:
@@ -217,7 +219,7 @@ def book_for_patient(request, patient_pk: int):
             call_book(
                 enrolment=enrolment,
                 counsellor=profile,
-                by=request.user,
+                by=request.actor,
                 starts_at=datetime.fromisoformat(request.POST.get("slot", "")),
                 week=int(request.POST.get("week", "")),
             )
@@ -250,7 +252,7 @@ def book_for_patient(request, patient_pk: int):
 
 
 @require_POST
-@role_required("counsellor", "patient")
+@perm_required(Perm.OWN_CALLS)
 def calendar_feed(request):
     if request.POST.get("action") == "revoke":
         calendar_feed_revoke(user=request.user)

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.core.permissions import Perm
 from rarebridge.counselling.ics import calendar_for
 from rarebridge.counselling.selectors import (
     bookable_slots_for_patient,
@@ -30,7 +31,7 @@ from rarebridge.counselling.services import (
 )
 from rarebridge.network.models import pick_translation
 from rarebridge.notify.selectors import inbox_for_user
-from rarebridge.portals.decorators import role_required
+from rarebridge.portals.decorators import perm_required
 from rarebridge.portals.patient.forms import MatchPreferenceForm, current_preferences_initial
 from rarebridge.programs.booklet import booklet_pdf
 from rarebridge.programs.forms import field_views, parse_form
@@ -48,7 +49,7 @@ from rarebridge.programs.services import answer_complete, answer_save, answer_sh
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def home(request):
     """ "This week": where the patient is, what is open, what comes next."""
     enrolment = enrolment_for_patient(user=request.user)
@@ -91,7 +92,7 @@ def _not_open(request, enrolment, week_state):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def week(request, number: int):
     enrolment = enrolment_get_for_patient(user=request.user)
     weeks = weeks_for(enrolment=enrolment, user=request.user)
@@ -138,7 +139,7 @@ def _exercise_context(request, enrolment, exercise, answer, data=None, errors=No
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def exercise(request, key: str):
     enrolment = enrolment_get_for_patient(user=request.user)
     try:
@@ -154,12 +155,12 @@ def exercise(request, key: str):
             data=data,
             base_revision=_int(request.POST.get("base_revision")),
             shared=request.POST.get("shared") == "on",
-            by=request.user,
+            by=request.actor,
         )
         if result.status == "saved":
             if request.POST.get("action") == "done":
                 answer = item.answers.get(enrolment=enrolment)
-                missing = answer_complete(answer=answer, by=request.user)
+                missing = answer_complete(answer=answer, by=request.actor)
                 if missing:
                     errors = {
                         m: _("Please answer this before you mark the exercise as done.")
@@ -194,7 +195,7 @@ def _int(value) -> int:
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def exercise_autosave(request, key: str):
     """Autosave from the page's script: the same parser and service as the form."""
     enrolment = enrolment_get_for_patient(user=request.user)
@@ -211,7 +212,7 @@ def exercise_autosave(request, key: str):
         base_revision=_int(request.POST.get("base_revision")),
         shared=shared,
         client_id=request.POST.get("client_id", "")[:64],
-        by=request.user,
+        by=request.actor,
     )
     status = {"saved": 200, "conflict": 409, "invalid": 422}[result.status]
     saved_at = timezone.localtime().strftime("%H:%M")
@@ -228,7 +229,7 @@ def exercise_autosave(request, key: str):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def exercise_share(request, key: str):
     enrolment = enrolment_get_for_patient(user=request.user)
     try:
@@ -236,14 +237,14 @@ def exercise_share(request, key: str):
     except NotOpenYet as closed:
         return _not_open(request, enrolment, closed.state)
     if answer is None:
-        answer_save(enrolment=enrolment, exercise=item, data={}, base_revision=0, by=request.user)
+        answer_save(enrolment=enrolment, exercise=item, data={}, base_revision=0, by=request.actor)
         answer = item.answers.get(enrolment=enrolment)
-    answer_share_set(answer=answer, shared=request.POST.get("shared") == "on", by=request.user)
+    answer_share_set(answer=answer, shared=request.POST.get("shared") == "on", by=request.actor)
     return redirect("patient:exercise", key=key)
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def values_and_goals(request):
     enrolment = enrolment_get_for_patient(user=request.user)
     language = get_language()
@@ -267,7 +268,7 @@ def values_and_goals(request):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def booklet(request):
     enrolment = enrolment_get_for_patient(user=request.user)
     weeks = [w.number for w in weeks_for(enrolment=enrolment, user=request.user) if w.is_open]
@@ -293,7 +294,7 @@ def booklet(request):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def messages_inbox(request):
     items = inbox_for_user(user=request.user)[:50]
     return render(request, "patient/messages.html", {"items": items})
@@ -303,7 +304,7 @@ def messages_inbox(request):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def calls(request):
     counsellor, slots = bookable_slots_for_patient(user=request.user)
     enrolment = enrolment_for_patient(user=request.user)
@@ -344,7 +345,7 @@ def _by_day(slots):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def call_book_view(request):
     enrolment = enrolment_get_for_patient(user=request.user)
     counsellor, _slots = bookable_slots_for_patient(user=request.user)
@@ -362,7 +363,7 @@ def call_book_view(request):
             counsellor=counsellor,
             starts_at=starts_at,
             week=week,
-            by=request.user,
+            by=request.actor,
         )
     except SlotTaken as taken:
         times = ", ".join(
@@ -382,21 +383,21 @@ def call_book_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def call_change(request, pk: int):
-    call = call_get_for_user(user=request.user, id=pk, need="change", request=request)
+    call = call_get_for_user(user=request.user, id=pk, need="change", by=request.actor)
     _counsellor, slots = bookable_slots_for_patient(user=request.user)
     if request.method == "POST":
         reason = request.POST.get("reason", "")
         try:
             if request.POST.get("action") == "cancel":
-                call_cancel(call=call, by=request.user, reason=reason)
+                call_cancel(call=call, by=request.actor, reason=reason)
                 messages.success(request, _("The call is cancelled."))
             else:
                 call_reschedule(
                     call=call,
                     new_start=datetime.fromisoformat(request.POST.get("slot", "")),
-                    by=request.user,
+                    by=request.actor,
                     reason=reason,
                 )
                 messages.success(request, _("The call is moved."))
@@ -417,9 +418,9 @@ def call_change(request, pk: int):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def call_ics(request, pk: int):
-    call = call_get_for_user(user=request.user, id=pk, request=request)
+    call = call_get_for_user(user=request.user, id=pk, by=request.actor)
     response = HttpResponse(
         calendar_for([call], request.user), content_type="text/calendar; charset=utf-8"
     )
@@ -428,7 +429,7 @@ def call_ics(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_PROGRAM)
 def counsellor_preferences(request):
     """What the patient wishes for in a counsellor, and when calls suit them."""
     profile = request.user.patient_profile
@@ -442,7 +443,7 @@ def counsellor_preferences(request):
                     request, _("Please tell us briefly why, so we can find a better match.")
                 )
             else:
-                match_request_change(patient=profile, by=request.user, reason=reason)
+                match_request_change(patient=profile, by=request.actor, reason=reason)
                 messages.success(
                     request,
                     _(
@@ -451,7 +452,7 @@ def counsellor_preferences(request):
                 )
                 return redirect("patient:counsellor_preferences")
         elif form.is_valid():
-            match_preference_set(patient=profile, by=request.user, **form.to_fields())
+            match_preference_set(patient=profile, by=request.actor, **form.to_fields())
             messages.success(request, _("Your preferences are saved."))
             return redirect("patient:counsellor_preferences")
     counsellor = counsellor_of_patient(patient=profile)

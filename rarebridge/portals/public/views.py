@@ -65,9 +65,7 @@ def set_language(request):
     if language not in LANGUAGE_CODES:
         return HttpResponseRedirect(target)
     if request.user.is_authenticated:
-        user_update_preferences(
-            user=request.user, by=request.user, request=request, language=language
-        )
+        user_update_preferences(user=request.user, by=request.actor, language=language)
     response = HttpResponseRedirect(target)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
@@ -81,9 +79,7 @@ def preferences(request):
     # The form validates a copy; the service writes the person, with its audit entry.
     form = PreferencesForm(request.POST or None, instance=copy.copy(request.user))
     if request.method == "POST" and form.is_valid():
-        user_update_preferences(
-            user=request.user, by=request.user, request=request, **form.cleaned_data
-        )
+        user_update_preferences(user=request.user, by=request.actor, **form.cleaned_data)
         messages.success(request, _("Your preferences are saved."))
         return redirect("public:preferences")
     reminder = reminder_preference_for(user=request.user)
@@ -99,7 +95,7 @@ def invitation_accept_view(request, token: str):
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(
-                invitation=invitation, password=form.cleaned_data["password1"], request=request
+                invitation=invitation, password=form.cleaned_data["password1"], by=request.actor
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -134,7 +130,7 @@ def csrf_failure(request, reason=""):
 def reminders(request):
     reminder_preference_set(
         user=request.user,
-        by=request.user,
+        by=request.actor,
         **{
             name: request.POST.get(name) == "on"
             for name in ("by_email", "by_sms", "day_before", "hour_before")
@@ -159,7 +155,7 @@ def email_change(request):
                 user=request.user,
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
-                request=request,
+                by=request.actor,
             ),
         )
     ):

@@ -109,7 +109,7 @@ class SupervisionMeetingForm(forms.Form):
 @staff_required
 def concern_raise_view(request, patient_id: int):
     patient = patient_get_for_user(
-        user=request.user, id=patient_id, need=Perm.CONCERN_RAISE, request=request
+        user=request.user, id=patient_id, need=Perm.CONCERN_RAISE, by=request.actor
     )
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -118,8 +118,7 @@ def concern_raise_view(request, patient_id: int):
                 patient=patient,
                 level=form.cleaned_data["level"],
                 observed=form.cleaned_data["observed"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -180,15 +179,15 @@ def _detail(request, alert: Alert, *, close_form: CloseForm | None = None, statu
 @require_GET
 @staff_required
 def alert_detail(request, pk: int):
-    alert = alert_get_for_user(user=request.user, id=pk, request=request)
+    alert = alert_get_for_user(user=request.user, id=pk, by=request.actor)
     return _detail(request, alert)
 
 
 @require_POST
 @staff_required
 def alert_acknowledge_view(request, pk: int):
-    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, request=request)
-    alert = alert_acknowledge(alert=alert, by=request.user, request=request)
+    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, by=request.actor)
+    alert = alert_acknowledge(alert=alert, by=request.actor)
     if alert.acknowledged_by_id == request.user.pk:
         messages.success(request, _("You have acknowledged the alert. Escalation has stopped."))
     else:
@@ -202,16 +201,15 @@ def alert_acknowledge_view(request, pk: int):
 @require_POST
 @staff_required
 def alert_close_view(request, pk: int):
-    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, request=request)
+    alert = alert_get_for_user(user=request.user, id=pk, need=Perm.ALERT_HANDLE, by=request.actor)
     form = CloseForm(request.POST)
     if form.is_valid():
         try:
             alert_close(
                 alert=alert,
-                by=request.user,
+                by=request.actor,
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -233,14 +231,13 @@ def supervision(request):
         try:
             supervision_meeting_record(
                 organisation=supervision_organisation_for_user(user=request.user),
-                by=request.user,
+                by=request.actor,
                 kind=data["kind"],
                 held_at=data["held_at"],
                 topic=data["topic"],
                 notes=data["notes"],
                 participants=list(data["participants"]),
                 present=list(data["present"]),
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -296,7 +293,7 @@ def escalation(request):
                 country=data["country"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
-                by=request.user,
+                by=request.actor,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

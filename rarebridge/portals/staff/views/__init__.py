@@ -90,7 +90,7 @@ def patients(request):
         query=query,
         page_number=request.GET.get("page"),
         per_page=PAGE_SIZE,
-        request=request,
+        by=request.actor,
     )
     return render(request, "staff/patients.html", {"page": page, "q": query})
 
@@ -98,7 +98,7 @@ def patients(request):
 @require_GET
 @staff_required
 def patient_detail(request, pk: int):
-    patient = patient_get_for_user(user=request.user, id=pk, request=request)
+    patient = patient_get_for_user(user=request.user, id=pk, by=request.actor)
     can_change = (
         user_has_perm(request.user, Perm.PATIENT_CHANGE)
         and patients_for_user(user=request.user, perm=Perm.PATIENT_CHANGE).filter(pk=pk).exists()
@@ -142,14 +142,13 @@ def invitations(request):
         organisation = site.organisation if site else organisation_for_user(user=request.user)
         try:
             invitation_create(
-                by=request.user,
+                by=request.actor,
                 organisation=organisation,
                 role=Role(data["role"]),
                 email=data["email"],
                 full_name=data["full_name"],
                 language=data["language"],
                 site=site,
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -170,7 +169,7 @@ def invitation_revoke_view(request, pk: int):
     invitation = invitations_for_user(user=request.user).filter(pk=pk).first()
     if invitation is None:
         raise PermissionDenied
-    invitation_revoke(invitation=invitation, by=request.user, request=request)
+    invitation_revoke(invitation=invitation, by=request.actor)
     messages.success(request, _("The invitation was withdrawn."))
     return redirect("staff:invitations")
 
@@ -191,9 +190,7 @@ def crisis_resource_edit(request, pk: int):
     resource = crisis_resource_get_for_user(user=request.user, id=pk)
     form = CrisisResourceForm(request.POST or None, instance=copy.copy(resource))
     if request.method == "POST" and form.is_valid():
-        crisis_resource_update(
-            resource=resource, by=request.user, request=request, **form.cleaned_data
-        )
+        crisis_resource_update(resource=resource, by=request.actor, **form.cleaned_data)
         messages.success(request, _("Saved. Patients see the change at once."))
         return redirect("staff:crisis_resources")
     return render(request, "staff/crisis_resource_edit.html", {"form": form, "resource": resource})
@@ -288,17 +285,17 @@ def counsellor_training(request, pk: int):
                     counsellor=profile,
                     module=module,
                     attended_on=timezone.localdate(),
-                    by=request.user,
+                    by=request.actor,
                 )
             elif action == "roleplay":
                 checklist = roleplay_checklist()
                 roleplay_sign_off(
                     counsellor=profile,
                     results={k: request.POST.get(f"rp-{k}") == "on" for k in checklist},
-                    by=request.user,
+                    by=request.actor,
                 )
             elif action == "certify":
-                certification_grant(counsellor=profile, by=request.user)
+                certification_grant(counsellor=profile, by=request.actor)
                 messages.success(
                     request, _("Certified. Patients can now be assigned and book calls.")
                 )
@@ -341,7 +338,7 @@ def matching(request):
                     user=request.user,
                     id=int(request.POST.get("patient", "0")),
                     need=Perm.PATIENT_VIEW,
-                    request=request,
+                    by=request.actor,
                 )
                 counsellor = counsellor_get_for_manager(
                     user=request.user, id=int(request.POST.get("counsellor", "0"))
@@ -354,7 +351,7 @@ def matching(request):
                 match_accept(
                     patient=patient,
                     counsellor=counsellor,
-                    by=request.user,
+                    by=request.actor,
                     reasons=request.POST.getlist("reasons"),
                     override_reason=reason if action == "override" else "",
                 )
@@ -383,7 +380,7 @@ def matching(request):
 def counsellor_deactivate_view(request, pk: int):
     profile = counsellor_get_for_manager(user=request.user, id=pk)
     count = counsellor_deactivate(
-        profile=profile, by=request.user, reason=request.POST.get("reason", "")
+        profile=profile, by=request.actor, reason=request.POST.get("reason", "")
     )
     messages.success(
         request,

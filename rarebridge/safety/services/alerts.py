@@ -1,4 +1,4 @@
-"""Every write of the safety net: concerns, alerts, escalation, supervision.
+"""Concerns and alerts: raising, telling, escalating, acknowledging and closing.
 
 A concern always becomes an alert, and an alert is told to a person at once. Nobody
 acknowledging it within ``settings.SAFETY_ACK_MINUTES[level]`` moves it one step down the
@@ -9,131 +9,31 @@ told again every period until someone acknowledges.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from rarebridge.accounts.models import PatientProfile, RoleAssignment, User
+from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
-from rarebridge.core.permissions import Perm, Role, role_has
-from rarebridge.network.models import Country, Organisation, Site
+from rarebridge.core.permissions import Perm
 from rarebridge.notify.models import Channel
 from rarebridge.notify.services import message_send
-from rarebridge.safety.models import (
-    Alert,
-    AlertNotification,
-    Concern,
-    Level,
-    OnDuty,
-    Responder,
-    SupervisionAttendance,
-    SupervisionMeeting,
-)
+from rarebridge.safety.models import Alert, AlertNotification, Concern, Level
+from rarebridge.safety.services.chain import _unique, escalation_chain
 
 logger = logging.getLogger(__name__)
 
 ALERT_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.IN_APP)
 OBSERVED_MAX_LENGTH = 4000
 ESCALATE_BATCH = 500
-
-
-# --- who is told ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Chain:
-    """The people told about an alert, in order (on duty first), and the site's clinicians."""
-
-    people: list[User]
-    clinicians: list[User]
-
-
-def _roles_with(perm: Perm) -> list[str]:
-    return [role.value for role in Role if role_has(role, perm)]
-
-
-def _handlers(organisation_id: int):
-    """People who may receive and handle alerts in the organisation, as it is now."""
-    return User.objects.filter(
-        is_active=True,
-        role_assignments__is_active=True,
-        role_assignments__organisation_id=organisation_id,
-        role_assignments__role__in=_roles_with(Perm.ALERT_HANDLE),
-    ).distinct()
-
-
-def _unique(users) -> list[User]:
-    seen: set[int] = set()
-    result = []
-    for user in users:
-        if user is not None and user.pk not in seen:
-            seen.add(user.pk)
-            result.append(user)
-    return result
-
-
-def _country_supervisors_by_role(site: Site, handler_ids: set[int]) -> list[User]:
-    """Without configured responders: the handlers placed in the site's country, then the
-    organisation-wide ones, so that a new deployment is never without a safety net."""
-    assignments = RoleAssignment.objects.filter(
-        is_active=True,
-        organisation_id=site.organisation_id,
-        role__in=_roles_with(Perm.ALERT_HANDLE),
-        user_id__in=handler_ids,
-    ).select_related("user")
-    in_country = assignments.filter(site__country_id=site.country_id).order_by("user__pk")
-    people = _unique(a.user for a in in_country)
-    if not people:
-        people = _unique(a.user for a in assignments.filter(site__isnull=True).order_by("user__pk"))
-    if not people:
-        people = _unique(a.user for a in assignments.order_by("user__pk"))
-    return people
-
-
-def on_duty_for_site(*, site: Site, at: datetime) -> User | None:
-    """Who is on duty for the site at ``at``: a rota entry for the site wins over the country's."""
-    periods = (
-        OnDuty.objects.filter(
-            organisation_id=site.organisation_id, starts_at__lte=at, ends_at__gt=at
-        )
-        .filter(Q(site=site) | Q(country_id=site.country_id, site__isnull=True))
-        .select_related("user")
-    )
-    handler_ids = set(_handlers(site.organisation_id).values_list("pk", flat=True))
-    rows = [r for r in periods if r.user_id in handler_ids]
-    rows.sort(key=lambda r: (r.site_id is None, -r.starts_at.timestamp(), r.pk))
-    return rows[0].user if rows else None
-
-
-def escalation_chain(*, site: Site, at: datetime | None = None) -> Chain:
-    """The chain of a site at ``at``: on duty first, the country's supervisors, the site's
-    responsible clinicians last. Only people who may still handle alerts are in it."""
-    at = at or timezone.now()
-    handler_ids = set(_handlers(site.organisation_id).values_list("pk", flat=True))
-    rows = [
-        r
-        for r in Responder.objects.filter(organisation_id=site.organisation_id)
-        .filter(Q(country_id=site.country_id, site__isnull=True) | Q(site=site))
-        .select_related("user")
-        if r.user_id in handler_ids
-    ]
-    rows.sort(key=lambda r: (r.is_clinician, r.site_id is not None, r.order, r.pk))
-    supervisors = [r.user for r in rows if not r.is_clinician]
-    clinicians = _unique(r.user for r in rows if r.is_clinician)
-    if not supervisors:
-        supervisors = _country_supervisors_by_role(site, handler_ids)
-    people = _unique([on_duty_for_site(site=site, at=at), *supervisors, *clinicians])
-    return Chain(people=people, clinicians=clinicians)
 
 
 def _ack_period(level: str) -> timedelta:
@@ -201,9 +101,8 @@ def concern_raise(
     patient: PatientProfile,
     level: Level | str,
     observed: str,
-    by: User | None,
+    by: Actor | User | None,
     source: Concern.Source | str = Concern.Source.PERSON,
-    request: HttpRequest | None = None,
 ) -> Concern:
     """Record a concern and alert the first person of the patient's escalation chain.
 
@@ -217,11 +116,14 @@ def concern_raise(
         raise ValidationError({"observed": _("Please describe what you observed.")})
     if len(observed) > OBSERVED_MAX_LENGTH:
         raise ValidationError({"observed": _("Please keep the description shorter.")})
-    if source == Concern.Source.PERSON and by is None:
+    person = user_of(by)
+    if source == Concern.Source.PERSON and person is None:
         raise ValueError("A concern raised by a person needs `by`.")
     if (
-        by is not None
-        and not patients_for_user(user=by, perm=Perm.CONCERN_RAISE).filter(pk=patient.pk).exists()
+        person is not None
+        and not patients_for_user(user=person, perm=Perm.CONCERN_RAISE)
+        .filter(pk=patient.pk)
+        .exists()
     ):
         raise PermissionDenied
     with transaction.atomic():
@@ -231,7 +133,7 @@ def concern_raise(
             level=level,
             observed=observed,
             source=source,
-            raised_by=by,
+            raised_by=person,
         )
         # What was observed stays out of the log: it is personal and lives on the concern.
         audit_log(
@@ -239,21 +141,21 @@ def concern_raise(
             actor=by,
             obj=concern,
             payload={"level": str(level), "source": str(source), "patient": patient.pk},
-            request=request,
         )
-        _alert_open(concern=concern, by=by, request=request)
+        _alert_open(concern=concern, by=by)
     return concern
 
 
-def _alert_open(*, concern: Concern, by: User | None, request: HttpRequest | None) -> Alert:
+def _alert_open(*, concern: Concern, by: Actor | User | None) -> Alert:
     now = timezone.now()
     patient = (
         PatientProfile.objects.select_related("site", "country").filter(pk=concern.patient_id).get()
     )
     chain = escalation_chain(site=patient.site, at=now)
     # Whoever raised it knows already; they are told only when nobody else can be.
-    people = [p for p in chain.people if p != by] or chain.people
-    clinicians = [p for p in chain.clinicians if p != by] or chain.clinicians
+    raiser = user_of(by)
+    people = [p for p in chain.people if p != raiser] or chain.people
+    clinicians = [p for p in chain.clinicians if p != raiser] or chain.clinicians
     alert = Alert.objects.create(
         organisation_id=concern.organisation_id,
         concern=concern,
@@ -269,7 +171,6 @@ def _alert_open(*, concern: Concern, by: User | None, request: HttpRequest | Non
         actor=by,
         obj=alert,
         payload={"concern": concern.pk, "level": concern.level, "chain": alert.chain},
-        request=request,
     )
     if not people:
         _flag_unrouted(alert=alert, now=now)
@@ -377,15 +278,16 @@ def _require_handler(*, user: User, alert: Alert) -> None:
         raise PermissionDenied
 
 
-def alert_acknowledge(*, alert: Alert, by: User, request: HttpRequest | None = None) -> Alert:
+def alert_acknowledge(*, alert: Alert, by: Actor | User) -> Alert:
     """Someone has taken the alert on: escalation stops. Acknowledging twice changes nothing."""
-    _require_handler(user=by, alert=alert)
+    person = user_of(by)
+    _require_handler(user=person, alert=alert)
     with transaction.atomic():
         now = timezone.now()
         taken = Alert.objects.filter(pk=alert.pk, status=Alert.Status.OPEN).update(
             status=Alert.Status.ACKNOWLEDGED,
             acknowledged_at=now,
-            acknowledged_by=by,
+            acknowledged_by=person,
             due_at=None,
             updated_at=now,
         )
@@ -399,7 +301,6 @@ def alert_acknowledge(*, alert: Alert, by: User, request: HttpRequest | None = N
                     "step": alert.step,
                     "waited_seconds": int((now - alert.created_at).total_seconds()),
                 },
-                request=request,
             )
     return alert
 
@@ -407,13 +308,13 @@ def alert_acknowledge(*, alert: Alert, by: User, request: HttpRequest | None = N
 def alert_close(
     *,
     alert: Alert,
-    by: User,
+    by: Actor | User,
     outcome: Alert.Outcome | str,
     note: str,
-    request: HttpRequest | None = None,
 ) -> Alert:
     """Record what was done and close the alert; closing an open alert acknowledges it too."""
-    _require_handler(user=by, alert=alert)
+    person = user_of(by)
+    _require_handler(user=person, alert=alert)
     outcome = Alert.Outcome(outcome)
     note = (note or "").strip()
     if not note:
@@ -425,17 +326,16 @@ def alert_close(
             raise ValidationError(_("This alert is already closed."), code="closed")
         if locked.status == Alert.Status.OPEN:
             locked.acknowledged_at = now
-            locked.acknowledged_by = by
+            locked.acknowledged_by = person
             audit_log(
                 action="safety.alert.acknowledged",
                 actor=by,
                 obj=locked,
                 payload={"step": locked.step, "on_close": True},
-                request=request,
             )
         locked.status = Alert.Status.CLOSED
         locked.closed_at = now
-        locked.closed_by = by
+        locked.closed_by = person
         locked.outcome = outcome
         locked.outcome_note = note
         locked.due_at = None
@@ -458,176 +358,6 @@ def alert_close(
             actor=by,
             obj=locked,
             payload={"outcome": str(outcome)},
-            request=request,
         )
     alert.refresh_from_db()
     return alert
-
-
-# --- chain and rota configuration ---------------------------------------------------------
-
-
-def _check_handler(*, organisation: Organisation, user: User) -> None:
-    if not _handlers(organisation.pk).filter(pk=user.pk).exists():
-        raise ValidationError(
-            _("This person cannot receive alerts: give them a supervisor role first."),
-            code="not_a_handler",
-        )
-
-
-def _check_place(*, organisation: Organisation, country: Country | None, site: Site | None) -> None:
-    if (country is None) == (site is None):
-        raise ValueError("Give a country or a site, not both.")
-    if site is not None and site.organisation_id != organisation.pk:
-        raise ValidationError(_("The site belongs to another organisation."), code="site_mismatch")
-
-
-def responder_add(
-    *,
-    organisation: Organisation,
-    user: User,
-    by: User | None,
-    country: Country | None = None,
-    site: Site | None = None,
-    order: int = 0,
-    is_clinician: bool = False,
-) -> Responder:
-    """Put a person in the escalation chain of a country, or of one site (clinicians)."""
-    _check_place(organisation=organisation, country=country, site=site)
-    _check_handler(organisation=organisation, user=user)
-    with transaction.atomic():
-        responder = Responder.objects.create(
-            organisation=organisation,
-            country=country,
-            site=site,
-            user=user,
-            order=order,
-            is_clinician=is_clinician,
-        )
-        audit_log(
-            action="safety.responder.added",
-            actor=by,
-            obj=responder,
-            payload={
-                "user": user.pk,
-                "country": country.pk if country else None,
-                "site": site.pk if site else None,
-                "order": order,
-                "is_clinician": is_clinician,
-            },
-        )
-    return responder
-
-
-def on_duty_add(
-    *,
-    organisation: Organisation,
-    user: User,
-    starts_at: datetime,
-    ends_at: datetime,
-    by: User | None,
-    country: Country | None = None,
-    site: Site | None = None,
-) -> OnDuty:
-    """Put a person on duty for a country or a site between two times."""
-    _check_place(organisation=organisation, country=country, site=site)
-    _check_handler(organisation=organisation, user=user)
-    if ends_at <= starts_at:
-        raise ValidationError(_("The end must come after the start."), code="order")
-    with transaction.atomic():
-        period = OnDuty.objects.create(
-            organisation=organisation,
-            country=country,
-            site=site,
-            user=user,
-            starts_at=starts_at,
-            ends_at=ends_at,
-        )
-        audit_log(
-            action="safety.on_duty.added",
-            actor=by,
-            obj=period,
-            payload={
-                "user": user.pk,
-                "country": country.pk if country else None,
-                "site": site.pk if site else None,
-                "starts_at": starts_at.isoformat(),
-                "ends_at": ends_at.isoformat(),
-            },
-        )
-    return period
-
-
-# --- supervision --------------------------------------------------------------------------
-
-
-def supervision_meeting_record(
-    *,
-    organisation: Organisation,
-    by: User,
-    kind: SupervisionMeeting.Kind | str,
-    held_at: datetime,
-    topic: str,
-    notes: str,
-    participants: list[User],
-    present: list[User],
-    request: HttpRequest | None = None,
-) -> SupervisionMeeting:
-    """Record a meeting ``by`` held, with who was invited and who attended."""
-    kind = SupervisionMeeting.Kind(kind)
-    if not any(
-        a.organisation_id == organisation.pk and role_has(a.role, Perm.SUPERVISION_VIEW)
-        for a in by.active_roles()
-    ):
-        raise PermissionDenied
-    participants = _unique(participants)
-    allowed = set(
-        User.objects.filter(
-            pk__in=[p.pk for p in participants],
-            role_assignments__is_active=True,
-            role_assignments__organisation_id=organisation.pk,
-            role_assignments__role__in=_roles_with(Perm.SUPERVISION_ATTEND),
-        ).values_list("pk", flat=True)
-    )
-    errors: dict[str, str] = {}
-    if not participants:
-        errors["participants"] = _("Choose who the meeting was for.")
-    elif any(p.pk not in allowed for p in participants):
-        errors["participants"] = _("Choose counsellors of your organisation.")
-    elif kind == SupervisionMeeting.Kind.INDIVIDUAL and len(participants) != 1:
-        errors["participants"] = _("An individual meeting is with exactly one counsellor.")
-    present_ids = {p.pk for p in present}
-    if present_ids - {p.pk for p in participants}:
-        errors["present"] = _("Only people the meeting was for can be marked present.")
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        meeting = SupervisionMeeting.objects.create(
-            organisation=organisation,
-            kind=kind,
-            held_at=held_at,
-            supervisor=by,
-            topic=topic.strip(),
-            notes=notes.strip(),
-        )
-        SupervisionAttendance.objects.bulk_create(
-            SupervisionAttendance(
-                organisation=organisation,
-                meeting=meeting,
-                counsellor=person,
-                present=person.pk in present_ids,
-            )
-            for person in participants
-        )
-        audit_log(
-            action="safety.supervision.recorded",
-            actor=by,
-            obj=meeting,
-            payload={
-                "kind": str(kind),
-                "participants": [p.pk for p in participants],
-                "present": sorted(present_ids),
-            },
-            request=request,
-        )
-    return meeting
