@@ -214,7 +214,8 @@ def test_it_lets_a_patient_state_wishes_and_ask_for_a_change(cast, as_user, wait
 
 
 def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user, waiting):
-    from rarebridge.directory.models import Condition, PatientCondition
+    from rarebridge.conditions.models import Condition, PatientCondition
+    from rarebridge.counselling.models import CounsellorCondition
 
     psc = Condition.objects.create(
         orphacode=171, level="disorder", names={"en": "Primary sclerosing cholangitis"}
@@ -222,8 +223,9 @@ def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user
     PatientCondition.objects.create(
         organisation=cast.org, patient=cast.other_patient, condition=psc
     )
-    waiting.profiles[1].conditions = ["ORPHA:171"]  # Paula lives with PSC too
-    waiting.profiles[1].save()
+    CounsellorCondition.objects.create(  # Paula lives with PSC too
+        organisation=cast.org, counsellor=waiting.profiles[1], condition=psc
+    )
     with time_machine.travel(NOW, tick=False):
         html = as_user(cast.supervisor).get(reverse("staff:matching")).content.decode()
     section = html[html.index(cast.other_patient.code) :]
