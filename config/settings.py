@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "rarebridge.network",
     "rarebridge.accounts",
     "rarebridge.programs",
+    "rarebridge.conditions",
     "rarebridge.counselling",
     "rarebridge.safety",
     "rarebridge.care",

@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rarebridge.directory.catalogue import forget_catalogue
-from rarebridge.directory.models import Condition, DirectoryEntry, PeerProfile
+from rarebridge.conditions.catalogue import forget_catalogue
+from rarebridge.conditions.models import Condition
+from rarebridge.conditions.services import catalogue_content_load, patient_condition_set
+from rarebridge.directory.models import DirectoryEntry, PeerProfile
 from rarebridge.directory.services import (
     EntryData,
-    catalogue_content_load,
     directory_content_load,
     entry_suggest,
     finder_join,
-    patient_condition_set,
 )
 from tests.factories import PatientFactory, SiteFactory
 

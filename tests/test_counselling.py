@@ -401,6 +401,9 @@ def test_it_guards_the_note_page(world, cast, as_user):
 
 
 def test_it_lets_a_counsellor_edit_their_profile_and_book_for_a_patient(world, cast, as_user):
+    from rarebridge.conditions.models import Condition
+
+    Condition.objects.create(orphacode=171, names={"en": "Primary sclerosing cholangitis"})
     client = as_user(cast.counsellor)
     response = client.post(
         reverse("counsellor:profile"),
@@ -415,9 +418,10 @@ def test_it_lets_a_counsellor_edit_their_profile_and_book_for_a_patient(world, c
     )
     assert response.status_code == 302
     world.profile.refresh_from_db()
-    assert (world.profile.languages, world.profile.conditions, world.profile.capacity) == (
+    conditions = [row.condition.orphacode for row in world.profile.conditions.all()]
+    assert (world.profile.languages, conditions, world.profile.capacity) == (
         ["de", "en", "pl"],
-        ["Primary sclerosing cholangitis"],
+        [171],
         5,
     )
     page = client.get(reverse("counsellor:book", args=[cast.patient.pk]))

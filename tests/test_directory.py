@@ -100,7 +100,7 @@ def test_it_refuses_verification_to_roles_without_the_right(cast, catalogue):
         with pytest.raises(PermissionDenied):
             entry_reject(entry=entry, by=person, note="no")
     with pytest.raises(PermissionDenied):
-        entries_for_verifier(user=cast.coordinator)
+        entries_for_verifier(by=cast.coordinator)
 
 
 def test_it_will_not_publish_an_entry_nobody_can_find(cast, catalogue):
@@ -174,7 +174,7 @@ def test_it_flags_entries_not_verified_for_a_year(cast, directory):
     stale = directory["psc-coffee-mornings-ghent-demo"]
     fresh = directory["international-psc-patient-network-demo"]
     assert stale.stale and not fresh.stale
-    assert list(entries_for_verifier(user=cast.admin, queue="stale")) == [stale]
+    assert list(entries_for_verifier(by=cast.admin, queue="stale")) == [stale]
     html = Client().get(reverse("directory:search"), {"q": "PSC", "country": "BE"}).content.decode()
     assert "PSC Coffee Mornings Ghent (demo)" in html and "Not checked for over a year" in html
 

@@ -59,7 +59,7 @@ PROGRAM = Path(settings.BASE_DIR) / "content" / "programs" / "act-six-weeks" / "
 
 
 def count_of(user, code=PSC):
-    (row,) = [r for r in peer_counts_for(user=user) if r.condition.orphacode == code]
+    (row,) = [r for r in peer_counts_for(by=user) if r.condition.orphacode == code]
     return row
 
 
@@ -351,7 +351,7 @@ def test_it_sends_reports_to_the_moderators_of_the_reported_persons_organisation
     assert AuditEntry.objects.filter(action="directory.report.viewed", actor=cast.admin).exists()
     other_admin = staff(Role.PROGRAM_ADMIN, cast.outsider_patient.organisation, None)
     assert as_user(other_admin).get(detail).status_code == 404
-    assert list(reports_for_moderator(user=other_admin)) == []
+    assert list(reports_for_moderator(by=other_admin)) == []
     assert as_user(cast.coordinator).get(detail).status_code == 403
     assert as_user(cast.patient.user).get(detail).status_code == 404
 
@@ -450,12 +450,12 @@ def test_it_shows_organisations_and_groups_from_week_six(cast, as_user, director
     enrolment = enrolment_start(
         patient=cast.patient, version=version, start_date=timezone.localdate() - timedelta(days=14)
     )
-    assert closing_resources_for(user=cast.patient.user).open is False
+    assert closing_resources_for(by=cast.patient.user).open is False
     html = as_user(cast.patient.user).get(reverse("peers:organisations")).content.decode()
     assert "From week 6 of your program" in html
     enrolment.start_date = timezone.localdate() - timedelta(days=36)
     enrolment.save()
-    closing = closing_resources_for(user=cast.patient.user)
+    closing = closing_resources_for(by=cast.patient.user)
     names = [entry.name for entry in closing.entries]
     assert closing.open
     assert "International PSC Patient Network (demo)" in names  # PSC, in English, every country
@@ -482,7 +482,8 @@ def test_it_cancels_a_request_that_has_no_answer_yet(cast, as_user, anna, marta)
 def test_it_loads_the_demo_and_loading_again_changes_nothing(db):
     from django.core.management import call_command
 
-    from rarebridge.directory.models import Condition, DirectoryEntry, PatientCondition
+    from rarebridge.conditions.models import Condition, PatientCondition
+    from rarebridge.directory.models import DirectoryEntry
 
     site = SiteFactory()
     for n in range(1, 15):

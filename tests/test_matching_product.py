@@ -214,7 +214,8 @@ def test_it_lets_a_patient_state_wishes_and_ask_for_a_change(cast, as_user, wait
 
 
 def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user, waiting):
-    from rarebridge.directory.models import Condition, PatientCondition
+    from rarebridge.conditions.models import Condition, PatientCondition
+    from rarebridge.counselling.models import CounsellorCondition
 
     psc = Condition.objects.create(
         orphacode=171, level="disorder", names={"en": "Primary sclerosing cholangitis"}
@@ -222,13 +223,54 @@ def test_it_prefers_a_counsellor_who_lives_with_the_same_condition(cast, as_user
     PatientCondition.objects.create(
         organisation=cast.org, patient=cast.other_patient, condition=psc
     )
-    waiting.profiles[1].conditions = ["ORPHA:171"]  # Paula lives with PSC too
-    waiting.profiles[1].save()
+    CounsellorCondition.objects.create(  # Paula lives with PSC too
+        organisation=cast.org, counsellor=waiting.profiles[1], condition=psc
+    )
     with time_machine.travel(NOW, tick=False):
         html = as_user(cast.supervisor).get(reverse("staff:matching")).content.decode()
     section = html[html.index(cast.other_patient.code) :]
     assert "Lives with the same condition" in section
     assert section.index("Paula Polish") < section.index(cast.counsellor.full_name)
+
+
+def _lives_with_psc(cast, waiting):
+    """The other patient and Paula both live with PSC (as condition rows)."""
+    from rarebridge.conditions.models import Condition, PatientCondition
+    from rarebridge.counselling.models import CounsellorCondition
+
+    psc = Condition.objects.create(
+        orphacode=171, level="disorder", names={"en": "Primary sclerosing cholangitis"}
+    )
+    PatientCondition.objects.create(
+        organisation=cast.org, patient=cast.other_patient, condition=psc
+    )
+    CounsellorCondition.objects.create(
+        organisation=cast.org, counsellor=waiting.profiles[1], condition=psc
+    )
+
+
+def _batch_pairs(cast):
+    from rarebridge.counselling.services import match_batch_accept
+
+    with time_machine.travel(NOW, tick=False):
+        match_batch_accept(user=cast.supervisor)  # the service alone: no view hands it anything
+    return {a.patient_id: a.counsellor for a in Assignment.objects.filter(ended_at__isnull=True)}
+
+
+def test_the_batch_pairs_the_other_patient_elsewhere_when_nobody_shares_a_condition(cast, waiting):
+    assert _batch_pairs(cast)[cast.other_patient.pk] == cast.counsellor
+
+
+def test_the_batch_prefers_a_counsellor_who_lives_with_the_same_condition(cast, waiting):
+    _lives_with_psc(cast, waiting)
+    pairs = _batch_pairs(cast)
+    assert pairs[cast.other_patient.pk] == waiting.second  # Paula lives with PSC too
+    assert pairs[cast.patient.pk] == waiting.second  # still the only Polish speaker
+    accepted = AuditEntry.objects.get(
+        action="counselling.match.accepted",
+        object_id=str(Assignment.objects.get(patient=cast.other_patient, ended_at__isnull=True).pk),
+    )
+    assert "condition.same" in str(accepted.payload)
 
 
 def test_it_builds_the_matching_screen_with_queries_that_do_not_grow_with_counsellors(

@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import PatientProfile
+from rarebridge.conditions.selectors import groups_by_code, patient_condition_codes
 from rarebridge.counselling.models import (
     Assignment,
     Certification,
+    CounsellorCondition,
     CounsellorProfile,
     MatchDecline,
     MatchPreference,
@@ -48,19 +50,25 @@ def weights() -> engine.MatchWeights:
     )
 
 
-def _orpha(values) -> frozenset[str]:
-    """A counsellor's conditions as ORPHAcodes ('ORPHA:171' or '171'); other text is ignored."""
-    codes = set()
-    for value in values:
-        text = str(value).strip().upper().removeprefix("ORPHA:").strip()
-        if text.isdigit():
-            codes.add(text)
-    return frozenset(codes)
+def counsellor_condition_codes(profiles) -> dict[int, frozenset[str]]:
+    """Each counsellor's conditions as ORPHAcode strings ("171"), by profile id: one query."""
+    codes: dict[int, set[str]] = {}
+    for profile_id, code in CounsellorCondition.objects.filter(counsellor__in=profiles).values_list(
+        "counsellor_id", "condition__orphacode"
+    ):
+        codes.setdefault(profile_id, set()).add(str(code))
+    return {pk: frozenset(c) for pk, c in codes.items()}
+
+
+def _groups(codes, groups: dict[str, frozenset[str]]) -> frozenset[str]:
+    return frozenset(g for code in codes for g in groups.get(code, ()))
 
 
 def counsellors_for_matching(
-    *, organisation_ids: list[int], now: datetime, leaving_patient=None, conditions=None
+    *, organisation_ids: list[int], now: datetime, leaving_patient=None
 ) -> list[engine.Counsellor]:
+    """The counsellors of these organisations as the engine sees them, with the conditions
+    they live with (their condition rows) and the groups above those."""
     certified = set(
         Certification.objects.filter(revoked_at__isnull=True, valid_until__gt=now).values_list(
             "counsellor_id", flat=True
@@ -77,6 +85,8 @@ def counsellors_for_matching(
     )
     profiles = list(profiles)
     free = free_slots_for_many(counsellors=profiles, start=now, end=now + HORIZON)
+    codes = counsellor_condition_codes(profiles)
+    groups = groups_by_code({code for c in codes.values() for code in c})
     current = None
     if leaving_patient is not None:
         current = (
@@ -96,10 +106,8 @@ def counsellors_for_matching(
                 country=profile.country_id,
                 certified=profile.pk in certified,
                 active=profile.is_active,
-                conditions=_orpha(profile.conditions),
-                condition_groups=frozenset(conditions.groups_of(_orpha(profile.conditions)))
-                if conditions
-                else frozenset(),
+                conditions=codes.get(profile.pk, frozenset()),
+                condition_groups=_groups(codes.get(profile.pk, ()), groups),
                 gender=profile.gender if profile.gender in ("woman", "man", "other") else None,
                 age_band=AGE_BANDS.index(profile.age_band)
                 if profile.age_band in AGE_BANDS
@@ -112,11 +120,10 @@ def counsellors_for_matching(
     return result
 
 
-def patient_for_matching(
-    *, patient: PatientProfile, now: datetime, conditions=None
-) -> engine.Patient:
-    """``conditions`` (optional) gives the patient's ORPHAcodes and their groups; without it the
-    pairing is transdiagnostic, which the program supports."""
+def patient_for_matching(*, patient: PatientProfile, now: datetime) -> engine.Patient:
+    """The patient as the engine sees them, with their conditions (their condition rows) and
+    the groups above those. A patient without any is paired transdiagnostically, which the
+    program supports."""
     preference = MatchPreference.objects.filter(patient=patient).first()
     zone = zoneinfo.ZoneInfo(patient.user.time_zone)
     windows = (preference.call_windows if preference else []) or [
@@ -144,7 +151,8 @@ def patient_for_matching(
     if year:
         age = now.year - year
         age_band = min(len(AGE_BANDS) - 1, max(0, (age - 20) // 10))
-    codes, groups = conditions.of_patient(patient) if conditions else (set(), set())
+    codes = patient_condition_codes(patient)
+    groups = _groups(codes, groups_by_code(codes))
     return engine.Patient(
         id=str(patient.pk),
         conditions=frozenset(codes),

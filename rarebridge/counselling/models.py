@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rarebridge.accounts.models import PatientProfile, User
+from rarebridge.conditions.models import PersonCondition
 from rarebridge.core.models import TimeStampedModel
 from rarebridge.network.models import Country, Organisation
 
@@ -57,7 +58,6 @@ class CounsellorProfile(TimeStampedModel):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="counsellor_profile")
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
     languages = models.JSONField(_("languages"), default=list)
-    conditions = models.JSONField(_("conditions lived with"), default=list, blank=True)
     gender = models.CharField(
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNSAID
     )
@@ -70,6 +70,27 @@ class CounsellorProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class CounsellorCondition(PersonCondition):
+    """A condition a counsellor lives with: the same shape as a patient's
+    (``rarebridge.conditions.models.PatientCondition``), so matching reads both alike."""
+
+    counsellor = models.ForeignKey(
+        CounsellorProfile, on_delete=models.CASCADE, related_name="conditions"
+    )
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta(PersonCondition.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counsellor", "condition"], name="counsellor_condition_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counsellor_id}: ORPHA:{self.condition_id}"
 
 
 class TrainingModule(models.Model):

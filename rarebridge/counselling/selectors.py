@@ -425,7 +425,7 @@ def waiting_patients_for_user(*, user):
     )
 
 
-def matching_overview(*, user, now: datetime | None = None, conditions=None) -> list[dict]:
+def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
     """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
     # Local: ``counselling.matching`` imports this module (free_slots_for_many).
     from rarebridge.counselling.matching import (
@@ -439,9 +439,7 @@ def matching_overview(*, user, now: datetime | None = None, conditions=None) -> 
     waiting = list(waiting_patients_for_user(user=user)[:100])
     if not waiting:
         return []
-    counsellors = counsellors_for_matching(
-        organisation_ids=user.organisation_ids, now=now, conditions=conditions
-    )
+    counsellors = counsellors_for_matching(organisation_ids=user.organisation_ids, now=now)
     profiles = {
         user_id: (pk, name)
         for user_id, pk, name in CounsellorProfile.objects.filter(
@@ -451,7 +449,7 @@ def matching_overview(*, user, now: datetime | None = None, conditions=None) -> 
     rows = []
     for patient in waiting:
         result = engine.suggest_counsellors(
-            patient=patient_for_matching(patient=patient, now=now, conditions=conditions),
+            patient=patient_for_matching(patient=patient, now=now),
             counsellors=counsellors,
             now=now_minute(now),
             weights=weights(),

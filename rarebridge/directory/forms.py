@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from rarebridge.directory.models import Condition, DirectoryEntry
+from rarebridge.conditions.models import Condition
+from rarebridge.directory.models import DirectoryEntry
 from rarebridge.directory.selectors import country_choices
 from rarebridge.directory.services import NAME_MAX, TEXT_MAX, EntryData
 

@@ -104,19 +104,14 @@ def match_accept(
     return assignment
 
 
-def match_batch_accept(*, user: User, conditions=None) -> tuple[int, int]:
+def match_batch_accept(*, user: User) -> tuple[int, int]:
     """Match every waiting patient in reach at once (proven optimal) and accept the result.
     Returns (matched, left unmatched)."""
     now = timezone.now()
     waiting = {str(p.pk): p for p in waiting_patients_for_user(user=user)}
     result = engine.match_batch(
-        patients=[
-            patient_for_matching(patient=p, now=now, conditions=conditions)
-            for p in waiting.values()
-        ],
-        counsellors=counsellors_for_matching(
-            organisation_ids=user.organisation_ids, now=now, conditions=conditions
-        ),
+        patients=[patient_for_matching(patient=p, now=now) for p in waiting.values()],
+        counsellors=counsellors_for_matching(organisation_ids=user.organisation_ids, now=now),
         now=now_minute(now),
         weights=weights(),
     )

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from rarebridge.directory.selectors import country_name as _country_name
+from rarebridge.network.models import pick_translation
 
 register = template.Library()
 _LANGUAGES = dict(settings.LANGUAGES)
@@ -24,8 +25,6 @@ def language_name(code: str) -> str:
 @register.filter
 def in_language(texts: dict, language: str = "") -> str:
     """A text from a ``{language: text}`` dict, in the page's language if there is one."""
-    from rarebridge.network.models import pick_translation
-
     return pick_translation(texts or {}, language or get_language()) if texts else ""
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from rarebridge.conditions.selectors import conditions_named
 from rarebridge.counselling.models import CallNote, CounsellorProfile
 
 WEEKDAYS = [
@@ -116,6 +117,11 @@ class ProfileForm(forms.Form):
     )
 
     def clean_conditions(self):
-        return [
-            line.strip() for line in self.cleaned_data["conditions"].splitlines() if line.strip()
-        ]
+        """The catalogue conditions the lines name (an ORPHAcode or a name in any language)."""
+        found, unknown = conditions_named(self.cleaned_data["conditions"].splitlines())
+        if unknown:
+            raise forms.ValidationError(
+                _("Not found in the catalogue: %(lines)s. Use the ORPHAcode, e.g. ORPHA:171.")
+                % {"lines": ", ".join(unknown)}
+            )
+        return found

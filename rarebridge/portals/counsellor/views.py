@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rarebridge.accounts.selectors import patient_get_for_user
 from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.counselling.conditions import counsellor_conditions_for, counsellor_conditions_set
 from rarebridge.counselling.ics import calendar_for
 from rarebridge.counselling.selectors import (
     call_get_for_user,
@@ -179,7 +180,10 @@ def profile(request):
         request.POST or None,
         initial={
             "languages": current.languages,
-            "conditions": "\n".join(current.conditions),
+            "conditions": "\n".join(
+                f"ORPHA:{row.condition.orphacode}"
+                for row in counsellor_conditions_for(profile=current)
+            ),
             "gender": current.gender,
             "age_band": current.age_band,
             "capacity": current.capacity,
@@ -194,12 +198,12 @@ def profile(request):
             country_id=current.country_id,
             by=request.actor,
             languages=data["languages"],
-            conditions=data["conditions"],
             gender=data["gender"],
             age_band=data["age_band"],
             capacity=data["capacity"],
             introduction=data["introduction"],
         )
+        counsellor_conditions_set(profile=current, conditions=data["conditions"], by=request.actor)
         messages.success(request, _("Your profile is saved."))
         return redirect("counsellor:profile")
     return render(request, "counsellor/profile.html", {"form": form})

@@ -139,16 +139,16 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 @require_GET
 @role_required("patient")
 def home(request):
-    profile = peer_profile_for(user=request.user)
+    profile = peer_profile_for(by=request.actor)
     return render(
         request,
         "patient/peers/home.html",
         {
             "profile": profile,
-            "conditions": patient_conditions_for(user=request.user),
-            "counts": peer_counts_for(user=request.user),
-            "contacts": contacts_for(user=request.user),
-            "closing": closing_resources_for(user=request.user),
+            "conditions": patient_conditions_for(by=request.actor),
+            "counts": peer_counts_for(by=request.actor),
+            "contacts": contacts_for(by=request.actor),
+            "closing": closing_resources_for(by=request.actor),
         },
     )
 
@@ -168,8 +168,7 @@ def conditions(request):
         patient_condition_set(
             patient=request.user.patient_profile,
             condition=condition,
-            by=request.user,
-            request=request,
+            by=request.actor,
         )
         messages.success(request, _("Your condition is saved."))
         return redirect("peers:home")
@@ -178,16 +177,16 @@ def conditions(request):
     return render(
         request,
         "patient/peers/conditions.html",
-        {"q": q, "matches": matches, "current": patient_conditions_for(user=request.user)},
+        {"q": q, "matches": matches, "current": patient_conditions_for(by=request.actor)},
     )
 
 
 @require_POST
 @role_required("patient")
 def condition_remove(request, pk: int):
-    link = patient_condition_get(user=request.user, id=pk)
+    link = patient_condition_get(by=request.actor, id=pk)
     try:
-        patient_condition_remove(link=link, by=request.user, request=request)
+        patient_condition_remove(link=link, by=request.actor)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -198,11 +197,11 @@ def condition_remove(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @role_required("patient")
 def join(request):
-    links = patient_conditions_for(user=request.user)
+    links = patient_conditions_for(by=request.actor)
     if not links:
         messages.info(request, _("First tell us which condition you live with."))
         return redirect("peers:conditions")
-    profile = peer_profile_for(user=request.user)
+    profile = peer_profile_for(by=request.actor)
     initial = {
         "languages": [request.user.language],
         "alias": request.user.display_name,
@@ -227,8 +226,7 @@ def join(request):
                 languages=data["languages"],
                 alias=data["alias"],
                 scope=data["scope"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -246,9 +244,9 @@ def join(request):
 @require_POST
 @role_required("patient")
 def leave(request):
-    profile = peer_profile_for(user=request.user)
+    profile = peer_profile_for(by=request.actor)
     if profile is not None:
-        finder_withdraw(profile=profile, by=request.user, request=request)
+        finder_withdraw(profile=profile, by=request.actor)
     messages.success(
         request,
         _(
@@ -261,7 +259,7 @@ def leave(request):
 @require_http_methods(["GET", "POST"])
 @role_required("patient")
 def ask(request):
-    profile = peer_profile_for(user=request.user)
+    profile = peer_profile_for(by=request.actor)
     if profile is None or not profile.is_active:
         messages.info(request, _("Join the peer finder first: then others can say yes to you too."))
         return redirect("peers:join")
@@ -272,8 +270,7 @@ def ask(request):
                 requester=profile,
                 scope=form.cleaned_data["scope"],
                 note=form.cleaned_data["note"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -317,18 +314,16 @@ def _contact_page(request, view, *, message_form=None, status=200):
 @require_GET
 @role_required("patient")
 def contact(request, pk: int):
-    return _contact_page(request, contact_get_for(user=request.user, id=pk))
+    return _contact_page(request, contact_get_for(by=request.actor, id=pk))
 
 
 @require_POST
 @role_required("patient")
 def respond(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     accept = request.POST.get("answer") == "accept"
     try:
-        contact_request_respond(
-            contact=view.contact, accept=accept, by=request.user, request=request
-        )
+        contact_request_respond(contact=view.contact, accept=accept, by=request.actor)
     except PeerUnavailable as exc:
         messages.info(request, " ".join(exc.messages))
     else:
@@ -342,9 +337,9 @@ def respond(request, pk: int):
 @require_POST
 @role_required("patient")
 def cancel(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     try:
-        contact_request_cancel(contact=view.contact, by=request.user, request=request)
+        contact_request_cancel(contact=view.contact, by=request.actor)
     except PeerUnavailable as exc:
         messages.info(request, " ".join(exc.messages))
     else:
@@ -355,15 +350,14 @@ def cancel(request, pk: int):
 @require_POST
 @role_required("patient")
 def message(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
             contact_message_send(
                 contact=view.contact,
                 body=form.cleaned_data["body"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except PeerUnavailable as exc:
             messages.info(request, " ".join(exc.messages))
@@ -373,21 +367,20 @@ def message(request, pk: int):
         else:
             return redirect("peers:contact", pk=pk)
     return _contact_page(
-        request, contact_get_for(user=request.user, id=pk), message_form=form, status=422
+        request, contact_get_for(by=request.actor, id=pk), message_form=form, status=422
     )
 
 
 @require_POST
 @role_required("patient")
 def share(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     try:
         contact_share_set(
             contact=view.contact,
             email=request.POST.get("share_email") == "on",
             phone=request.POST.get("share_phone") == "on",
-            by=request.user,
-            request=request,
+            by=request.actor,
         )
     except PeerUnavailable as exc:
         messages.info(request, " ".join(exc.messages))
@@ -399,9 +392,9 @@ def share(request, pk: int):
 @require_POST
 @role_required("patient")
 def block(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     try:
-        peer_block(contact=view.contact, by=request.user, request=request)
+        peer_block(contact=view.contact, by=request.actor)
     except PeerUnavailable as exc:
         messages.info(request, " ".join(exc.messages))
     else:
@@ -417,7 +410,7 @@ def block(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @role_required("patient")
 def report(request, pk: int):
-    view = contact_get_for(user=request.user, id=pk)
+    view = contact_get_for(by=request.actor, id=pk)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -425,8 +418,7 @@ def report(request, pk: int):
                 contact=view.contact,
                 reason=form.cleaned_data["reason"],
                 details=form.cleaned_data["details"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -452,5 +444,5 @@ def organisations(request):
     return render(
         request,
         "patient/peers/organisations.html",
-        {"closing": closing_resources_for(user=request.user)},
+        {"closing": closing_resources_for(by=request.actor)},
     )

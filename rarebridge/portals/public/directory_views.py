@@ -166,9 +166,8 @@ def suggest(request):
             try:
                 entry_suggest(
                     data=form.to_data(),
-                    by=request.user,
+                    by=request.actor,
                     suggester_email=form.cleaned_data.get("suggester_email", ""),
-                    request=request,
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)

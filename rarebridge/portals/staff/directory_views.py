@@ -67,7 +67,7 @@ def entries(request):
     queue = request.GET.get("queue", "suggested")
     if queue not in QUEUES:
         queue = "suggested"
-    items = entries_for_verifier(user=request.user, queue=queue)
+    items = entries_for_verifier(by=request.actor, queue=queue)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -75,7 +75,7 @@ def entries(request):
         {
             "page": page,
             "queue": queue,
-            "queues": [(q, n) for q, n in queue_counts(user=request.user).items()],
+            "queues": [(q, n) for q, n in queue_counts(by=request.actor).items()],
             "query": f"queue={queue}",
         },
     )
@@ -98,13 +98,13 @@ def _entry_page(request, entry, form, reject_form=None, status=200):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def entry(request, pk: int):
-    item = entry_get_for_verifier(user=request.user, id=pk)
+    item = entry_get_for_verifier(by=request.actor, id=pk)
     language = request.POST.get("text_language") or request.GET.get("lang") or get_language()
     if request.method == "POST":
         form = EntryEditForm(request.POST, language=language)
         if form.is_valid():
             try:
-                entry_update(entry=item, data=form.to_data(), by=request.user, request=request)
+                entry_update(entry=item, data=form.to_data(), by=request.actor)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -118,9 +118,9 @@ def entry(request, pk: int):
 @require_POST
 @staff_required
 def verify(request, pk: int):
-    item = entry_get_for_verifier(user=request.user, id=pk)
+    item = entry_get_for_verifier(by=request.actor, id=pk)
     try:
-        entry_verify(entry=item, by=request.user, request=request)
+        entry_verify(entry=item, by=request.actor)
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
@@ -132,13 +132,13 @@ def verify(request, pk: int):
 @require_POST
 @staff_required
 def reject(request, pk: int):
-    item = entry_get_for_verifier(user=request.user, id=pk)
+    item = entry_get_for_verifier(by=request.actor, id=pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
         language = get_language()
         edit = EntryEditForm(initial=EntryEditForm.initial_for(item, language), language=language)
         return _entry_page(request, item, edit, reject_form=form, status=422)
-    entry_reject(entry=item, by=request.user, note=form.cleaned_data["note"], request=request)
+    entry_reject(entry=item, by=request.actor, note=form.cleaned_data["note"])
     messages.success(request, _("The entry is rejected."))
     return redirect(f"{reverse('directory_admin:entries')}?queue=suggested")
 
@@ -146,7 +146,7 @@ def reject(request, pk: int):
 @require_GET
 @staff_required
 def reports(request):
-    page = Paginator(reports_for_moderator(user=request.user), PAGE_SIZE).get_page(
+    page = Paginator(reports_for_moderator(by=request.actor), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "staff/directory/reports.html", {"page": page})
@@ -155,7 +155,7 @@ def reports(request):
 @require_GET
 @staff_required
 def report(request, pk: int):
-    item = report_get_for_moderator(user=request.user, id=pk, request=request)
+    item = report_get_for_moderator(by=request.actor, id=pk)
     return render(
         request,
         "staff/directory/report.html",
@@ -166,8 +166,8 @@ def report(request, pk: int):
 @require_POST
 @staff_required
 def report_acknowledge_view(request, pk: int):
-    item = report_get_for_moderator(user=request.user, id=pk)
-    report_acknowledge(report=item, by=request.user, request=request)
+    item = report_get_for_moderator(by=request.actor, id=pk)
+    report_acknowledge(report=item, by=request.actor)
     messages.success(request, _("The report is acknowledged; the reporter has been told."))
     return redirect("directory_admin:report", pk=pk)
 
@@ -175,15 +175,14 @@ def report_acknowledge_view(request, pk: int):
 @require_POST
 @staff_required
 def report_close_view(request, pk: int):
-    item = report_get_for_moderator(user=request.user, id=pk)
+    item = report_get_for_moderator(by=request.actor, id=pk)
     form = CloseReportForm(request.POST)
     if form.is_valid():
         report_close(
             report=item,
             outcome=form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
-            by=request.user,
-            request=request,
+            by=request.actor,
         )
         messages.success(request, _("The report is closed; the reporter has been told."))
         return redirect("directory_admin:reports")

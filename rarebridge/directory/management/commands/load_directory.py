@@ -3,11 +3,8 @@
 from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 
-from rarebridge.directory.services import (
-    catalogue_content_load,
-    directory_content_load,
-    directory_demo_load,
-)
+from rarebridge.conditions.services import catalogue_content_load
+from rarebridge.directory.services import directory_content_load, directory_demo_load
 
 
 class Command(BaseCommand):

@@ -45,7 +45,6 @@ from rarebridge.counselling.services import (
     roleplay_sign_off,
     training_attendance_record,
 )
-from rarebridge.directory.selectors import MatchingConditions
 from rarebridge.network.selectors import crisis_resource_get_for_user, crisis_resources_for_admin
 from rarebridge.network.services import crisis_resource_update
 from rarebridge.portals.decorators import staff_required
@@ -325,9 +324,7 @@ def matching(request):
         action = request.POST.get("action")
         try:
             if action == "batch":
-                matched, left = match_batch_accept(
-                    user=request.user, conditions=MatchingConditions()
-                )
+                matched, left = match_batch_accept(user=request.user)
                 messages.success(
                     request,
                     _("%(matched)s patient(s) matched; %(left)s still waiting.")
@@ -359,7 +356,7 @@ def matching(request):
         except (ValidationError, ValueError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("staff:matching")
-    rows = matching_overview(user=request.user, conditions=MatchingConditions())
+    rows = matching_overview(user=request.user)
     for row in rows:
         for suggestion in row["suggestions"]:
             suggestion["texts"] = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
-from rarebridge.directory.models import Condition
+from rarebridge.conditions.models import Condition
 from rarebridge.engines.condition_search import ConditionIndex, Term
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
-from rarebridge.directory.orphanet import OrphanetFormatError, read_files
-from rarebridge.directory.services import conditions_import
+from rarebridge.conditions.orphanet import OrphanetFormatError, read_files
+from rarebridge.conditions.services import conditions_import
 
 
 class Command(BaseCommand):

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from rarebridge.core.models import AuditEntry
-from rarebridge.directory.models import Condition, CrossReference
-from rarebridge.directory.orphanet import (
+from rarebridge.conditions.models import Condition, CrossReference
+from rarebridge.conditions.orphanet import (
     OrphanetFormatError,
     language_from_name,
     read_file,
     read_files,
     read_json,
 )
-from rarebridge.directory.selectors import condition_search
-from rarebridge.directory.services import conditions_import
+from rarebridge.conditions.selectors import condition_search
+from rarebridge.conditions.services import conditions_import
+from rarebridge.core.models import AuditEntry
 from tests import directory_fixtures as fx
 
 SAMPLES = Path(__file__).parent / "data" / "orphanet"
