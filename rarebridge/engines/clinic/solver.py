@@ -36,9 +36,10 @@ from ortools.util.python.sorted_interval_list import Domain
 
 from rarebridge.engines.clinic import lns
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
+from rarebridge.engines.clinic.bound import idle_floors
 from rarebridge.engines.clinic.greedy import FirstFit, first_fit
 from rarebridge.engines.clinic.model import Clinic
-from rarebridge.engines.clinic.options import SolveOptions, Weights
+from rarebridge.engines.clinic.options import SolveOptions, Weights, resolved
 from rarebridge.engines.clinic.precheck import precheck
 from rarebridge.engines.clinic.problem import ROUND_TABLE, Placement, Problem, Task
 from rarebridge.engines.clinic.results import Explanation, Rule, Schedule, Status
@@ -50,8 +51,12 @@ Key = TypeVar("Key", int, str)
 
 
 def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
-    """The best timetable CP-SAT finds within the limits, or why there is none."""
-    options = options or SolveOptions()
+    """The best timetable CP-SAT finds within the limits, or why there is none.
+
+    With ``SolveOptions.deterministic`` (the default) the search is limited by deterministic
+    work, so the same clinic and options give the same plan on any machine; small clinics
+    (``SolveOptions.exact_up_to_tasks``) go straight to the full model."""
+    options = resolved(options or SolveOptions())
     started = time.perf_counter()
     problem = Problem(clinic=clinic)
     found = precheck(problem=problem)
@@ -65,7 +70,8 @@ def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
     hint = None
     if options.greedy_hint:
         hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
-    if options.sessions and any(p.lunch for p in clinic.patients):
+    small = len(problem.tasks) <= options.exact_up_to_tasks
+    if not small and options.sessions and any(p.lunch for p in clinic.patients):
         hint = _sessions_first(problem=problem, options=options, hint=hint, started=started)
         if options.deterministic_time_limit is not None:
             rest = max(0.1, 1 - options.sessions_share)
@@ -171,13 +177,14 @@ def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> l
     # Nothing costs less than every patient's appointment time with nobody idle: a valid lower
     # bound, so a timetable within the gap limit of it needs no more search.
     floor = options.weights.patient_span * sum(t.duration for t in problem.tasks)
+    wall_share = max(
+        options.time_limit_seconds * options.sessions_share,
+        options.time_limit_seconds - options.full_model_seconds,
+    )
     return lns.Limits(
-        # The search ends at its share of the whole limit, leaving the rest to the full model.
-        deadline=started
-        + max(
-            options.time_limit_seconds * options.sessions_share,
-            options.time_limit_seconds - options.full_model_seconds,
-        ),
+        # The search ends at its share of the whole limit, leaving the rest to the full model;
+        # under a work limit the wall clock is only the whole call's safety cap.
+        deadline=started + (options.time_limit_seconds if _by_work(options) else wall_share),
         deterministic=None if deterministic is None else deterministic * lns_share,
         sub_seconds=options.lns_step_seconds,
         workers=max(1, options.num_workers),
@@ -186,9 +193,18 @@ def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> l
     )
 
 
+def _by_work(options: SolveOptions) -> bool:
+    """Whether the search is limited by deterministic work (reproducible)."""
+    return options.deterministic and options.deterministic_time_limit is not None
+
+
 def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
     """``options`` for one phase of a search: ``share`` of the time limits, from now."""
     deterministic = options.deterministic_time_limit
+    if _by_work(options):
+        # Limited by work: the wall clock stays the whole call's safety cap.
+        assert deterministic is not None
+        return dataclasses.replace(options, deterministic_time_limit=deterministic * share)
     return dataclasses.replace(
         options,
         time_limit_seconds=time.perf_counter() - started + options.time_limit_seconds * share,
@@ -243,9 +259,11 @@ def optimise(
             keep=keep,
             bound=math.ceil(solver.best_objective_bound - 1e-6),
             wall_seconds=time.perf_counter() - started,
+            deterministic=_reproducible(options=options, started=started, status=status),
         )
-        # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is.
-        if status == cp_model.OPTIMAL and schedule.gap == 0.0:
+        # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is (the
+        # static bound may close it too).
+        if schedule.gap == 0.0:
             schedule = dataclasses.replace(schedule, status=Status.OPTIMAL)
         return schedule
     if status == cp_model.INFEASIBLE:
@@ -265,10 +283,21 @@ def optimise(
             weights=options.weights,
             keep=keep,
             wall_seconds=time.perf_counter() - started,
+            deterministic=_reproducible(options=options, started=started, status=status),
         )
     return without_timetable(
         status=Status.UNKNOWN, method="cp-sat", wall_seconds=time.perf_counter() - started
     )
+
+
+def _reproducible(
+    *, options: SolveOptions, started: float, status: cp_model.CpSolverStatus
+) -> bool:
+    """Whether the result depends on work alone: limited by work, and either proven or not
+    stopped by the wall-clock cap (which a run reaching it has used up)."""
+    if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+        return True
+    return _by_work(options) and time.perf_counter() - started < options.time_limit_seconds - 0.05
 
 
 def _infeasible(
@@ -357,6 +386,9 @@ def _solver(*, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
     if options.deterministic_time_limit is not None:
         solver.parameters.max_deterministic_time = options.deterministic_time_limit
     solver.parameters.num_workers = max(1, options.num_workers)
+    if _by_work(options) and options.num_workers > 1:
+        # Several workers race unless their strategies are interleaved in fixed batches.
+        solver.parameters.interleave_search = True
     solver.parameters.relative_gap_limit = options.gap_limit
     solver.parameters.random_seed = options.random_seed
     solver.parameters.log_search_progress = options.log_search
@@ -890,6 +922,7 @@ class _Model:
             # Every option of a task has the same team size, so the professionals' total busy
             # time is a constant and their idle time is their total span minus it.
             staff_busy += task.duration * len(task.options[0].team)
+        floors = idle_floors(problem=problem)
         for (pro, day), entries in by_staff_day.items():
             lo, hi = problem.at(day=day, step=0), problem.at(day=day + 1, step=0)
             first = self.cp.new_int_var(lo, hi, f"staff_first_{pro}_{day}")
@@ -904,8 +937,12 @@ class _Model:
                     busy.append(task.duration * _as_int(on))
                 elif on is True:
                     busy.append(task.duration * _as_int(use))
-            # Redundant, for the bound: a professional's day lasts as long as their visits.
+            # Redundant, for the bound: a professional's day lasts as long as their visits,
+            # and at least as long as their hours force (``bound.idle_floors``).
             self.cp.add(last - first >= sum(busy))
+            floor = floors.get((pro, day))
+            if floor is not None and floor.span > 0:
+                self.cp.add(last - first >= floor.span)
         span = sum(self.last[k] - self.first[k] for k in self.last)
         idle = sum(self.staff_last[k] - self.staff_first[k] for k in self.staff_last) - staff_busy
         # Redundant, for the bound: per-day busy time is only known for tasks whose
