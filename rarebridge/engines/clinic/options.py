@@ -63,7 +63,7 @@ class SolveOptions:
     deterministic_time_limit: float | None = None
     # Default work per second of ``time_limit_seconds``: low enough that a loaded machine
     # still finishes the work before the wall-clock cap.
-    work_per_second: float = 0.3
+    work_per_second: float = 0.1
     # Limit by work (reproducible) rather than by wall-clock time. With several workers CP-SAT
     # then interleaves its strategies deterministically and the neighbourhood search solves
     # its steps in rounds of ``num_workers``, taken in order.
@@ -71,7 +71,7 @@ class SolveOptions:
     # Clinics of at most this many tasks (appointments and round tables) are solved directly
     # with the full model and the whole budget, without the session and neighbourhood phases:
     # small clinics are proven optimal quickly that way, and the same way every time.
-    exact_up_to_tasks: int = 24
+    exact_up_to_tasks: int = 30
     # A fixed worker count and seed.
     num_workers: int = 1
     random_seed: int = 0
