@@ -15,6 +15,23 @@ patients at a time against everyone else. Patients greedy could not fit into a m
 afternoon are pulled into them during the search (``SolveOptions.sessions_pull``). Last, the full model, hinted with the best so far,
 gives the proven bound and may still improve on it.
 
+Limits: by default (``SolveOptions.deterministic``) every phase is limited by CP-SAT's
+deterministic time, a share of ``deterministic_time_limit`` each, and the neighbourhood
+search stops on the summed deterministic time of its steps; with several workers CP-SAT
+interleaves its strategies in fixed batches and the neighbourhood search runs fixed rounds.
+So the same clinic and options give the same plan on any machine and under any load; the
+wall clock (``time_limit_seconds``) is a safety cap, and a run it stopped reports
+``Schedule.deterministic`` False. Clinics of at most ``exact_up_to_tasks`` tasks skip the
+phases and give the whole budget to the full model, which proves small clinics optimal.
+
+The bound reported is CP-SAT's proven lower bound on the full model's objective, given as
+redundant constraints each professional's least span per day forced by their hours
+(``bound.py``), or that static bound itself when larger: the fixed part (every patient's
+appointment time) plus the idle time those hours force. It says nothing about waiting, nor
+about idle time the interplay of patients and professionals forces: on the 20-patient bench
+it equals the fixed part, so the gap on the changeable part (``Schedule.changeable_gap``) is
+100 % there, while small clinics are proven optimal.
+
 Explaining builds the same model with every rule instance (a patient's lunch, one precedence,
 one professional's hours, ...) guarded by its own literal, assumes them all, and asks CP-SAT
 for a sufficient set of assumptions behind the infeasibility. That set is then shrunk by
@@ -36,7 +53,7 @@ from ortools.util.python.sorted_interval_list import Domain
 
 from rarebridge.engines.clinic import lns
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
-from rarebridge.engines.clinic.bound import idle_floors
+from rarebridge.engines.clinic.bound import idle_floors, static_bound
 from rarebridge.engines.clinic.greedy import FirstFit, first_fit
 from rarebridge.engines.clinic.model import Clinic
 from rarebridge.engines.clinic.options import SolveOptions, Weights, resolved
@@ -174,9 +191,9 @@ def _families(*, problem: Problem) -> dict[str, tuple[str, ...]]:
 def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> lns.Limits:
     lns_share = options.sessions_share - options.sessions_start_share
     deterministic = options.deterministic_time_limit
-    # Nothing costs less than every patient's appointment time with nobody idle: a valid lower
-    # bound, so a timetable within the gap limit of it needs no more search.
-    floor = options.weights.patient_span * sum(t.duration for t in problem.tasks)
+    # Nothing costs less than the static bound (``bound.py``), so a timetable within the gap
+    # limit of it needs no more search.
+    floor = static_bound(problem=problem, weights=options.weights)
     wall_share = max(
         options.time_limit_seconds * options.sessions_share,
         options.time_limit_seconds - options.full_model_seconds,
