@@ -53,8 +53,14 @@ from ortools.util.python.sorted_interval_list import Domain
 
 from rarebridge.engines.clinic import lns
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
-from rarebridge.engines.clinic.bound import idle_floors, static_bound
+from rarebridge.engines.clinic.bound import idle_floors
 from rarebridge.engines.clinic.greedy import FirstFit, first_fit
+from rarebridge.engines.clinic.limits import (
+    lns_limits,
+    new_solver,
+    reproducible,
+    share_of,
+)
 from rarebridge.engines.clinic.model import Clinic
 from rarebridge.engines.clinic.options import SolveOptions, Weights, resolved
 from rarebridge.engines.clinic.precheck import precheck
@@ -135,12 +141,12 @@ def _sessions_first(
         return hint
     if start_from is not None and start_from.failed is None:
         model.hint(placements=start_from.placements, lunches=start_from.lunches)
-    first = _share(
+    first = share_of(
         options=options,
         started=started,
         share=options.sessions_start_share if options.lns else options.sessions_share,
     )
-    solver = _solver(
+    solver = new_solver(
         options=first, time_limit=first.time_limit_seconds - (time.perf_counter() - started)
     )
     status = _solve_with_hint(solver=solver, model=model, options=first, started=started)
@@ -154,7 +160,7 @@ def _sessions_first(
             solution=solution,
             objective=solver.objective_value,
             families=_families(problem=problem),
-            limits=_lns_limits(problem=problem, options=options, started=started),
+            limits=lns_limits(problem=problem, options=options, started=started),
         )
         solution, objective = found.solution, found.objective
     if hint is not None and hint.failed is None and hint.cost < objective:
@@ -188,47 +194,6 @@ def _families(*, problem: Problem) -> dict[str, tuple[str, ...]]:
     return {p: tuple(sorted(members)) for p, members in families.items()}
 
 
-def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> lns.Limits:
-    lns_share = options.sessions_share - options.sessions_start_share
-    deterministic = options.deterministic_time_limit
-    # Nothing costs less than the static bound (``bound.py``), so a timetable within the gap
-    # limit of it needs no more search.
-    floor = static_bound(problem=problem, weights=options.weights)
-    wall_share = max(
-        options.time_limit_seconds * options.sessions_share,
-        options.time_limit_seconds - options.full_model_seconds,
-    )
-    return lns.Limits(
-        # The search ends at its share of the whole limit, leaving the rest to the full model;
-        # under a work limit the wall clock is only the whole call's safety cap.
-        deadline=started + (options.time_limit_seconds if _by_work(options) else wall_share),
-        deterministic=None if deterministic is None else deterministic * lns_share,
-        sub_seconds=options.lns_step_seconds,
-        workers=max(1, options.num_workers),
-        seed=options.random_seed,
-        good_enough=floor / (1 - options.gap_limit) if options.gap_limit < 1 else math.inf,
-    )
-
-
-def _by_work(options: SolveOptions) -> bool:
-    """Whether the search is limited by deterministic work (reproducible)."""
-    return options.deterministic and options.deterministic_time_limit is not None
-
-
-def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
-    """``options`` for one phase of a search: ``share`` of the time limits, from now."""
-    deterministic = options.deterministic_time_limit
-    if _by_work(options):
-        # Limited by work: the wall clock stays the whole call's safety cap.
-        assert deterministic is not None
-        return dataclasses.replace(options, deterministic_time_limit=deterministic * share)
-    return dataclasses.replace(
-        options,
-        time_limit_seconds=time.perf_counter() - started + options.time_limit_seconds * share,
-        deterministic_time_limit=None if deterministic is None else deterministic * share,
-    )
-
-
 def optimise(
     *,
     problem: Problem,
@@ -257,7 +222,7 @@ def optimise(
     if hint is not None and (hint.failed is None or repair_hint):
         model.hint(placements=hint.placements, lunches=hint.lunches)
     # The limit covers the whole call: prechecks and greedy count against it.
-    solver = _solver(
+    solver = new_solver(
         options=options, time_limit=options.time_limit_seconds - (time.perf_counter() - started)
     )
     solver.parameters.repair_hint = repair_hint
@@ -276,7 +241,7 @@ def optimise(
             keep=keep,
             bound=math.ceil(solver.best_objective_bound - 1e-6),
             wall_seconds=time.perf_counter() - started,
-            deterministic=_reproducible(options=options, started=started, status=status),
+            deterministic=reproducible(options=options, started=started, status=status),
         )
         # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is (the
         # static bound may close it too).
@@ -300,21 +265,11 @@ def optimise(
             weights=options.weights,
             keep=keep,
             wall_seconds=time.perf_counter() - started,
-            deterministic=_reproducible(options=options, started=started, status=status),
+            deterministic=reproducible(options=options, started=started, status=status),
         )
     return without_timetable(
         status=Status.UNKNOWN, method="cp-sat", wall_seconds=time.perf_counter() - started
     )
-
-
-def _reproducible(
-    *, options: SolveOptions, started: float, status: cp_model.CpSolverStatus
-) -> bool:
-    """Whether the result depends on work alone: limited by work, and either proven or not
-    stopped by the wall-clock cap (which a run reaching it has used up)."""
-    if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-        return True
-    return _by_work(options) and time.perf_counter() - started < options.time_limit_seconds - 0.05
 
 
 def _infeasible(
@@ -354,7 +309,7 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
             return None, []
         model.cp.clear_assumptions()
         model.cp.add_assumptions([model.rule_literal[i] for i in assumed])
-        solver = _solver(options=options, time_limit=left)
+        solver = new_solver(options=options, time_limit=left)
         # One worker and no presolve: the core is only reported reliably that way (with
         # presolve it may name literals that are not assumptions).
         solver.parameters.num_workers = 1
@@ -395,21 +350,6 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
         if still:
             core = smaller if smaller and set(smaller) < set(trial) else trial
     return tuple(model.rule_of[i] for i in sorted(core))
-
-
-def _solver(*, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
-    if options.deterministic_time_limit is not None:
-        solver.parameters.max_deterministic_time = options.deterministic_time_limit
-    solver.parameters.num_workers = max(1, options.num_workers)
-    if _by_work(options) and options.num_workers > 1:
-        # Several workers race unless their strategies are interleaved in fixed batches.
-        solver.parameters.interleave_search = True
-    solver.parameters.relative_gap_limit = options.gap_limit
-    solver.parameters.random_seed = options.random_seed
-    solver.parameters.log_search_progress = options.log_search
-    return solver
 
 
 class _Model:
