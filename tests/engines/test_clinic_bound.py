@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -317,3 +318,40 @@ def test_the_default_options_limit_the_search_by_work() -> None:
     assert options.deterministic and options.deterministic_time_limit == pytest.approx(1.0)
     # Without ``deterministic`` the wall clock limits the search, as it used to.
     assert resolved(SolveOptions(deterministic=False)).deterministic_time_limit is None
+
+
+def test_identical_patients_are_searched_in_one_order_only() -> None:
+    staff = (
+        Professional(id="pro0", rooms=("room0",)),
+        Professional(
+            id="pro1",
+            rooms=("room1",),
+            hours=(Shift(day=0, start=0, end=3), Shift(day=0, start=4, end=7)),
+        ),
+    )
+    patients = tuple(
+        Patient(
+            id=f"p{i}",
+            appointments=(
+                Appointment(id=f"p{i}a0", professionals=("pro0",), duration=1),
+                Appointment(id=f"p{i}a1", professionals=("pro0", "pro1"), duration=2),
+            ),
+        )
+        for i in range(3)
+    )
+    clinic = Clinic(
+        days=(Day(opens=0, closes=7),),
+        rooms=(Room(id="room0"), Room(id="room1")),
+        professionals=staff,
+        patients=patients,
+    )
+    optimum = brute_force_optimum(clinic, EXACT.weights)
+
+    broken = solve(clinic=clinic, options=EXACT)
+    plain = solve(clinic=clinic, options=dataclasses.replace(EXACT, break_symmetry=False))
+
+    assert broken.status == plain.status == Status.OPTIMAL
+    assert broken.objective == plain.objective == optimum
+    firsts = [broken.visit(visit_id=f"p{i}a0").start for i in range(3)]
+    assert firsts == sorted(firsts)
+    assert_valid(clinic, broken)

@@ -76,6 +76,8 @@ class SolveOptions:
     # with the full model and the whole budget, without the session and neighbourhood phases:
     # small clinics are proven optimal quickly that way, and the same way every time.
     exact_up_to_tasks: int = 30
+    # Search only one order of interchangeable patients (``symmetry.py``) in the full model.
+    break_symmetry: bool = True
     # A fixed worker count and seed.
     num_workers: int = 1
     random_seed: int = 0

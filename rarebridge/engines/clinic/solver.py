@@ -41,6 +41,7 @@ dropping one rule at a time and re-solving, so each rule named is needed for the
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -66,6 +67,7 @@ from rarebridge.engines.clinic.options import SolveOptions, Weights, resolved
 from rarebridge.engines.clinic.precheck import precheck
 from rarebridge.engines.clinic.problem import ROUND_TABLE, Placement, Problem, Task
 from rarebridge.engines.clinic.results import Explanation, Rule, Schedule, Status
+from rarebridge.engines.clinic.symmetry import identical_patients, ordered_hint
 
 # A literal of the model, or a plain bool where the choice is already made (one option,
 # one day, one room): constants keep the model small and the code free of special cases.
@@ -207,6 +209,9 @@ def optimise(
     sessions: frozenset[str] = frozenset(),
 ) -> Schedule:
     keep = keep or {}
+    # Interchangeable patients are searched in one order only (not when re-planning: the
+    # previous timetable names who goes where).
+    symmetric = identical_patients(problem=problem) if options.break_symmetry and not keep else []
     model = _Model(
         problem=problem,
         explain=False,
@@ -214,7 +219,10 @@ def optimise(
         keep=keep,
         keep_hard=keep_hard,
         sessions=sessions,
+        symmetric=symmetric,
     )
+    if hint is not None and symmetric:
+        hint = ordered_hint(problem=problem, hint=hint, classes=symmetric)
     if model.empty:
         return _infeasible(
             problem=problem, options=options, started=started, explain=explain_infeasible
@@ -368,6 +376,7 @@ class _Model:
         sessions: frozenset[str] = frozenset(),
         soft_sessions: frozenset[str] = frozenset(),
         soft_penalty: int = 0,
+        symmetric: Sequence[Sequence[str]] = (),
     ) -> None:
         self.problem = problem
         self.explain = explain
@@ -409,6 +418,11 @@ class _Model:
         if not explain:
             self._keep(keep=keep, hard=keep_hard)
             self._objective(weights=weights)
+            for members in symmetric:
+                # ``symmetry.py``: identical patients' first appointments in id order.
+                firsts = [self.start[problem.tasks_of[p][0].id] for p in members]
+                for earlier, later in itertools.pairwise(firsts):
+                    self.cp.add(earlier <= later)
 
     # --- helpers --------------------------------------------------------------------------
 
