@@ -355,3 +355,32 @@ def test_identical_patients_are_searched_in_one_order_only() -> None:
     firsts = [broken.visit(visit_id=f"p{i}a0").start for i in range(3)]
     assert firsts == sorted(firsts)
     assert_valid(clinic, broken)
+
+
+def test_a_small_clinic_is_proven_optimal_under_any_limit() -> None:
+    clinic = Clinic(
+        days=(Day(opens=0, closes=8),),
+        rooms=(Room(id="room0"), Room(id="room1")),
+        professionals=(
+            Professional(id="pro0", rooms=("room0",)),
+            Professional(id="pro1", rooms=("room1",)),
+        ),
+        patients=tuple(
+            Patient(
+                id=f"p{i}",
+                appointments=(
+                    Appointment(id=f"p{i}a0", professionals=("pro0",), duration=1 + i % 2),
+                    Appointment(id=f"p{i}a1", professionals=("pro1",), duration=2 - i % 2),
+                ),
+            )
+            for i in range(3)
+        ),
+    )
+    found = {
+        limit: solve(clinic=clinic, options=SolveOptions(deterministic_time_limit=limit))
+        for limit in (0.2, 1.0, 3.0)
+    }
+
+    assert {s.status for s in found.values()} == {Status.OPTIMAL}
+    assert len({s.objective for s in found.values()}) == 1
+    assert {s.changeable_gap for s in found.values()} == {0.0}
