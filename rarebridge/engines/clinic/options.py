@@ -59,6 +59,8 @@ class SolveOptions:
     # ends the search well before it; without, it is the limit (the old, load-dependent way).
     time_limit_seconds: float = 10.0
     # Stop once the timetable is proven within this fraction of the best possible (0.02: 2%).
+    # Measured on the whole objective (``Schedule.gap``), appointment time included: 2 % of
+    # it can be all of the waiting and idle time (``Schedule.changeable_gap``).
     gap_limit: float = 0.0
     # CP-SAT's deterministic time for the whole solve. None: ``work_per_second`` times
     # ``time_limit_seconds`` (when ``deterministic``).
