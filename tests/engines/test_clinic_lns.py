@@ -11,9 +11,10 @@ from ortools.sat.python import cp_model
 
 from rarebridge.engines.clinic import SolveOptions, lns, solve, solve_greedy
 from rarebridge.engines.clinic.greedy import first_fit
+from rarebridge.engines.clinic.limits import lns_limits as _lns_limits
 from rarebridge.engines.clinic.options import Weights
 from rarebridge.engines.clinic.problem import Problem, Task
-from rarebridge.engines.clinic.solver import _families, _lns_limits, _Model
+from rarebridge.engines.clinic.solver import _families, _Model
 from rarebridge.engines.clinic.synthetic import synthetic_clinic
 from tests.engines.test_clinic_properties import assert_valid
 

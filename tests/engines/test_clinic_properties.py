@@ -111,9 +111,10 @@ def assert_valid(clinic: Clinic, schedule: Schedule, weights: Weights | None = N
         for pro_id in visit.professionals:
             hours = staff[pro_id].hours
             if hours is not None:
-                assert any(
-                    s.day == visit.day and s.start <= visit.start and visit.end <= s.end
-                    for s in hours
+                # Every step of the visit inside some shift: touching shifts are one stretch.
+                assert all(
+                    any(s.day == visit.day and s.start <= t < s.end for s in hours)
+                    for t in range(visit.start, visit.end)
                 ), f"{visit_id} outside {pro_id}'s hours"
         # The room.
         room = rooms[visit.room]

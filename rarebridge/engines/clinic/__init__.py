@@ -3,7 +3,9 @@ one or two days), built with OR-Tools CP-SAT.
 
 Plain frozen dataclasses in (``Clinic`` and what it holds), a ``Schedule`` out: per patient an
 itinerary, per professional and per room a day sheet, the objective with the solver's bound
-and gap, and, when no timetable exists, explanations naming the rules and the people.
+and gap (also on the changeable part alone), a ``Summary`` in minutes for people, and, when
+no timetable exists, explanations naming the rules and the people. The search is limited by
+deterministic work: the same clinic gives the same plan on any machine.
 
     schedule = solve(clinic=clinic, options=SolveOptions(time_limit_seconds=20))
     baseline = solve_greedy(clinic=clinic)
@@ -54,6 +56,7 @@ from rarebridge.engines.clinic.results import (
     Rule,
     Schedule,
     Status,
+    Summary,
     Visit,
 )
 from rarebridge.engines.clinic.solver import explain, solve
@@ -80,6 +83,7 @@ __all__ = [
     "Shift",
     "SolveOptions",
     "Status",
+    "Summary",
     "Visit",
     "Weights",
     "Window",

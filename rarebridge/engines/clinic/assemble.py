@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+from rarebridge.engines.clinic.bound import fixed_part, idle_floors
 from rarebridge.engines.clinic.options import Weights
 from rarebridge.engines.clinic.problem import Placement, Problem
 from rarebridge.engines.clinic.results import (
@@ -20,6 +21,7 @@ from rarebridge.engines.clinic.results import (
     LunchBreak,
     Schedule,
     Status,
+    Summary,
     Visit,
 )
 
@@ -95,7 +97,10 @@ def build_schedule(
     keep: Mapping[str, Placement] | None = None,
     bound: int | None = None,
     wall_seconds: float = 0.0,
+    deterministic: bool = True,
 ) -> Schedule:
+    """The result for ``placements``. ``bound`` is a proven lower bound on the objective (the
+    solver's); the static bound of ``bound.py`` is never weaker, so the larger is reported."""
     clinic = problem.clinic
     visits = []
     for placement in placements.values():
@@ -168,9 +173,30 @@ def build_schedule(
     cost = evaluate(
         problem=problem, placements=placements, weights=weights, keep=keep, lunches=lunches
     )
-    gap = None
+    fixed = fixed_part(problem=problem, weights=weights)
+    floors = idle_floors(problem=problem)
+    idle_floor = sum(f.idle for f in floors.values())
+    gap = changeable_gap = None
     if bound is not None:
+        bound = max(bound, fixed + weights.professional_idle * idle_floor)
         gap = (cost.objective - bound) / max(1, cost.objective)
+        changeable_gap = (cost.objective - bound) / max(1, cost.objective - fixed)
+    minutes = clinic.step_minutes
+    waits = [i.waiting for i in itineraries if i.visits]
+    summary = Summary(
+        proven_optimal=gap == 0.0,
+        max_wait_minutes=max(waits, default=0) * minutes,
+        mean_wait_minutes=round(sum(waits) * minutes / max(1, len(waits)), 1),
+        total_wait_minutes=sum(waits) * minutes,
+        idle_minutes=cost.professional_idle * minutes,
+        idle_lower_bound_minutes=idle_floor * minutes,
+        idle_above_lower_bound_minutes=(cost.professional_idle - idle_floor) * minutes,
+        changeable_gap=changeable_gap,
+        minutes_from_best_bound=None
+        if bound is None
+        else round((cost.objective - bound) * minutes / max(1, weights.patient_span), 1),
+        deterministic=deterministic,
+    )
     return Schedule(
         status=status,
         method=method,
@@ -182,6 +208,10 @@ def build_schedule(
         objective=cost.objective,
         bound=bound,
         gap=gap,
+        fixed_part=fixed,
+        changeable_gap=changeable_gap,
+        summary=summary,
+        deterministic=deterministic,
         moved=tuple(sorted(moved_tasks(placements=placements, keep=keep or {}))),
         wall_seconds=wall_seconds,
     )

@@ -22,9 +22,10 @@ Neighbourhoods, chosen at random each step:
 With ``num_workers`` above one, that many workers search side by side (one CP-SAT worker
 each) on a shared timetable: a result is taken when nobody changed the timetable meanwhile,
 and merged (checked by CP-SAT with every placement held) when the others only moved other
-patients; otherwise it is dropped. With a deterministic time limit and one worker the
-search is reproducible: neighbourhoods come from a seeded generator and every sub-problem
-stops on deterministic time.
+patients; otherwise it is dropped. With a deterministic time limit the search is
+reproducible: neighbourhoods come from a seeded generator, every sub-problem stops on
+deterministic time, the search stops on their summed deterministic time, and several
+workers solve fixed rounds of steps taken in order (``_Search.rounds``) instead of racing.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def improve(
     )
     if limits.workers == 1:
         search.work()
+    elif limits.deterministic is not None:
+        search.rounds()
     else:
         with ThreadPoolExecutor(max_workers=limits.workers) as pool:
             for done in [pool.submit(search.work) for _ in range(limits.workers)]:
@@ -208,6 +211,48 @@ class _Search:
                 elif value < base_cost and not since & free:
                     # Others improved other patients meanwhile: keep both changes if they fit.
                     self._merge(found=found, free=free)
+
+    def rounds(self) -> None:
+        """The reproducible way to use several workers: each round draws ``workers``
+        neighbourhoods of the same timetable in order, solves them side by side (each on
+        deterministic time alone), and takes the results in that order, as ``work`` would if
+        they had come back in it. The threads' timing changes nothing."""
+        limits = self.limits
+        with ThreadPoolExecutor(max_workers=limits.workers) as pool:
+            while not self._over():
+                base, base_cost = self.best, self.cost
+                version = len(self.changes)
+                drawn = []
+                for _ in range(limits.workers):
+                    drawn.append((self.choose(solution=base), limits.seed + self.steps))
+                    self.steps += 1
+                seconds = self._seconds()
+
+                def step(
+                    job: tuple[dict[str, int | None], int],
+                    base: list[int] = base,
+                    seconds: float = seconds,
+                ) -> tuple[float | None, list[int], float]:
+                    return _solve(
+                        model=self.model,
+                        solution=base,
+                        fixed=self._fixed(free=job[0], solution=base),
+                        seconds=seconds,
+                        deterministic=limits.sub_deterministic,
+                        seed=job[1],
+                    )
+
+                results = list(pool.map(step, drawn))
+                for (freed, _), (value, found, spent) in zip(drawn, results, strict=True):
+                    self.spent += spent
+                    free = set(freed)
+                    if value is None or value > base_cost:
+                        continue
+                    since = set().union(*self.changes[version:])
+                    if not since:
+                        self._accept(value=value, found=found, free=free)
+                    elif value < base_cost and not since & free:
+                        self._merge(found=found, free=free)
 
     def _fixed(self, *, free: dict[str, int | None], solution: Sequence[int]) -> list[int]:
         """The variables a step holds: every patient's but the freed ones', and of a patient

@@ -51,6 +51,20 @@ class Placement:
     room: str
 
 
+def merge_intervals(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Half-open intervals merged where they touch or overlap, in order: two shifts 08:00-08:45
+    and 08:45-09:30 are one stretch of time that a one-hour visit fits in."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 class Problem:
     def __init__(self, *, clinic: Clinic) -> None:
         validate(clinic=clinic)
@@ -180,7 +194,7 @@ class Problem:
         if hours is None:
             clinic_day = self.clinic.days[day]
             return [(clinic_day.opens, clinic_day.closes)]
-        return sorted((s.start, s.end) for s in hours if s.day == day)
+        return merge_intervals([(s.start, s.end) for s in hours if s.day == day])
 
     def starts(
         self,

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from rarebridge.engines.clinic.assemble import without_timetable
 from rarebridge.engines.clinic.greedy import FirstFit, first_fit
 from rarebridge.engines.clinic.model import Clinic
-from rarebridge.engines.clinic.options import Keep, SolveOptions
+from rarebridge.engines.clinic.options import Keep, SolveOptions, resolved
 from rarebridge.engines.clinic.precheck import precheck
 from rarebridge.engines.clinic.problem import Placement, Problem
 from rarebridge.engines.clinic.results import Schedule, Status
@@ -48,7 +48,7 @@ def replan(
     ``previous`` (the people to tell); ``Schedule.cost.moved`` counts only the unaffected ones
     that had to move.
     """
-    options = options or SolveOptions()
+    options = resolved(options or SolveOptions())
     started = time.perf_counter()
     problem = Problem(clinic=clinic)
     found = precheck(problem=problem)

@@ -101,6 +101,32 @@ class Cost:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Summary:
+    """What the numbers mean for people, in minutes, for a sentence such as "every family
+    waits at most 20 minutes; professionals' idle time is within 10 minutes of the least
+    possible". Stable field names: the care app turns them into translated text."""
+
+    proven_optimal: bool  # no timetable has a lower objective
+    max_wait_minutes: int  # the longest any patient waits, over all their days
+    mean_wait_minutes: float  # per patient
+    total_wait_minutes: int
+    idle_minutes: int  # professionals' idle time, summed
+    # The least idle time that professionals' fixed appointments and hours force (``bound``).
+    idle_lower_bound_minutes: int
+    idle_above_lower_bound_minutes: int
+    # How far the timetable may be from the best possible, as a share of the part a
+    # timetable can change (waiting and idle, not appointment time); 0.0 when proven optimal,
+    # None without a bound.
+    changeable_gap: float | None
+    # Of that part, objective minus bound, in minutes of a patient's waiting (the objective
+    # weighs a patient's minute ``Weights.patient_span`` times a professional's).
+    minutes_from_best_bound: float | None
+    # The search stopped on its work limit, not on the wall-clock cap: the same input and
+    # options give this same plan on any machine.
+    deterministic: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     status: Status
     method: str  # "cp-sat" or "greedy"
@@ -111,7 +137,16 @@ class Schedule:
     cost: Cost | None = None
     objective: int | None = None
     bound: int | None = None  # the solver's proven lower bound on the objective
-    gap: float | None = None  # (objective - bound) / objective; 0.0 when proven optimal
+    # (objective - bound) / objective; 0.0 when proven optimal. The objective includes every
+    # patient's appointment time, which no timetable changes: see ``changeable_gap``.
+    gap: float | None = None
+    # The objective's constant part (every patient's appointment time, weighted), and the gap
+    # on the rest, the part a timetable changes: (objective - bound) / (objective - fixed_part).
+    fixed_part: int | None = None
+    changeable_gap: float | None = None
+    summary: Summary | None = None
+    # False when the wall-clock safety cap stopped the search (then not reproducible).
+    deterministic: bool = True
     explanations: tuple[Explanation, ...] = ()
     moved: tuple[str, ...] = ()  # ids of appointments that re-planning moved
     wall_seconds: float = 0.0

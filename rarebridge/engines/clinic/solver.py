@@ -15,6 +15,23 @@ patients at a time against everyone else. Patients greedy could not fit into a m
 afternoon are pulled into them during the search (``SolveOptions.sessions_pull``). Last, the full model, hinted with the best so far,
 gives the proven bound and may still improve on it.
 
+Limits: by default (``SolveOptions.deterministic``) every phase is limited by CP-SAT's
+deterministic time, a share of ``deterministic_time_limit`` each, and the neighbourhood
+search stops on the summed deterministic time of its steps; with several workers CP-SAT
+interleaves its strategies in fixed batches and the neighbourhood search runs fixed rounds.
+So the same clinic and options give the same plan on any machine and under any load; the
+wall clock (``time_limit_seconds``) is a safety cap, and a run it stopped reports
+``Schedule.deterministic`` False. Clinics of at most ``exact_up_to_tasks`` tasks skip the
+phases and give the whole budget to the full model, which proves small clinics optimal.
+
+The bound reported is CP-SAT's proven lower bound on the full model's objective, given as
+redundant constraints each professional's least span per day forced by their hours
+(``bound.py``), or that static bound itself when larger: the fixed part (every patient's
+appointment time) plus the idle time those hours force. It says nothing about waiting, nor
+about idle time the interplay of patients and professionals forces: on the 20-patient bench
+it equals the fixed part, so the gap on the changeable part (``Schedule.changeable_gap``) is
+100 % there, while small clinics are proven optimal.
+
 Explaining builds the same model with every rule instance (a patient's lunch, one precedence,
 one professional's hours, ...) guarded by its own literal, assumes them all, and asks CP-SAT
 for a sufficient set of assumptions behind the infeasibility. That set is then shrunk by
@@ -24,6 +41,7 @@ dropping one rule at a time and re-solving, so each rule named is needed for the
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -36,12 +54,20 @@ from ortools.util.python.sorted_interval_list import Domain
 
 from rarebridge.engines.clinic import lns
 from rarebridge.engines.clinic.assemble import build_schedule, without_timetable
+from rarebridge.engines.clinic.bound import idle_floors
 from rarebridge.engines.clinic.greedy import FirstFit, first_fit
+from rarebridge.engines.clinic.limits import (
+    lns_limits,
+    new_solver,
+    reproducible,
+    share_of,
+)
 from rarebridge.engines.clinic.model import Clinic
-from rarebridge.engines.clinic.options import SolveOptions, Weights
+from rarebridge.engines.clinic.options import SolveOptions, Weights, resolved
 from rarebridge.engines.clinic.precheck import precheck
 from rarebridge.engines.clinic.problem import ROUND_TABLE, Placement, Problem, Task
 from rarebridge.engines.clinic.results import Explanation, Rule, Schedule, Status
+from rarebridge.engines.clinic.symmetry import identical_patients, ordered_hint
 
 # A literal of the model, or a plain bool where the choice is already made (one option,
 # one day, one room): constants keep the model small and the code free of special cases.
@@ -50,8 +76,12 @@ Key = TypeVar("Key", int, str)
 
 
 def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
-    """The best timetable CP-SAT finds within the limits, or why there is none."""
-    options = options or SolveOptions()
+    """The best timetable CP-SAT finds within the limits, or why there is none.
+
+    With ``SolveOptions.deterministic`` (the default) the search is limited by deterministic
+    work, so the same clinic and options give the same plan on any machine; small clinics
+    (``SolveOptions.exact_up_to_tasks``) go straight to the full model."""
+    options = resolved(options or SolveOptions())
     started = time.perf_counter()
     problem = Problem(clinic=clinic)
     found = precheck(problem=problem)
@@ -65,7 +95,8 @@ def solve(*, clinic: Clinic, options: SolveOptions | None = None) -> Schedule:
     hint = None
     if options.greedy_hint:
         hint = first_fit(problem=problem, weights=options.weights, best_fit=True)
-    if options.sessions and any(p.lunch for p in clinic.patients):
+    small = len(problem.tasks) <= options.exact_up_to_tasks
+    if not small and options.sessions and any(p.lunch for p in clinic.patients):
         hint = _sessions_first(problem=problem, options=options, hint=hint, started=started)
         if options.deterministic_time_limit is not None:
             rest = max(0.1, 1 - options.sessions_share)
@@ -112,12 +143,12 @@ def _sessions_first(
         return hint
     if start_from is not None and start_from.failed is None:
         model.hint(placements=start_from.placements, lunches=start_from.lunches)
-    first = _share(
+    first = share_of(
         options=options,
         started=started,
         share=options.sessions_start_share if options.lns else options.sessions_share,
     )
-    solver = _solver(
+    solver = new_solver(
         options=first, time_limit=first.time_limit_seconds - (time.perf_counter() - started)
     )
     status = _solve_with_hint(solver=solver, model=model, options=first, started=started)
@@ -131,7 +162,7 @@ def _sessions_first(
             solution=solution,
             objective=solver.objective_value,
             families=_families(problem=problem),
-            limits=_lns_limits(problem=problem, options=options, started=started),
+            limits=lns_limits(problem=problem, options=options, started=started),
         )
         solution, objective = found.solution, found.objective
     if hint is not None and hint.failed is None and hint.cost < objective:
@@ -165,37 +196,6 @@ def _families(*, problem: Problem) -> dict[str, tuple[str, ...]]:
     return {p: tuple(sorted(members)) for p, members in families.items()}
 
 
-def _lns_limits(*, problem: Problem, options: SolveOptions, started: float) -> lns.Limits:
-    lns_share = options.sessions_share - options.sessions_start_share
-    deterministic = options.deterministic_time_limit
-    # Nothing costs less than every patient's appointment time with nobody idle: a valid lower
-    # bound, so a timetable within the gap limit of it needs no more search.
-    floor = options.weights.patient_span * sum(t.duration for t in problem.tasks)
-    return lns.Limits(
-        # The search ends at its share of the whole limit, leaving the rest to the full model.
-        deadline=started
-        + max(
-            options.time_limit_seconds * options.sessions_share,
-            options.time_limit_seconds - options.full_model_seconds,
-        ),
-        deterministic=None if deterministic is None else deterministic * lns_share,
-        sub_seconds=options.lns_step_seconds,
-        workers=max(1, options.num_workers),
-        seed=options.random_seed,
-        good_enough=floor / (1 - options.gap_limit) if options.gap_limit < 1 else math.inf,
-    )
-
-
-def _share(*, options: SolveOptions, started: float, share: float) -> SolveOptions:
-    """``options`` for one phase of a search: ``share`` of the time limits, from now."""
-    deterministic = options.deterministic_time_limit
-    return dataclasses.replace(
-        options,
-        time_limit_seconds=time.perf_counter() - started + options.time_limit_seconds * share,
-        deterministic_time_limit=None if deterministic is None else deterministic * share,
-    )
-
-
 def optimise(
     *,
     problem: Problem,
@@ -209,6 +209,9 @@ def optimise(
     sessions: frozenset[str] = frozenset(),
 ) -> Schedule:
     keep = keep or {}
+    # Interchangeable patients are searched in one order only (not when re-planning: the
+    # previous timetable names who goes where).
+    symmetric = identical_patients(problem=problem) if options.break_symmetry and not keep else []
     model = _Model(
         problem=problem,
         explain=False,
@@ -216,7 +219,10 @@ def optimise(
         keep=keep,
         keep_hard=keep_hard,
         sessions=sessions,
+        symmetric=symmetric,
     )
+    if hint is not None and symmetric:
+        hint = ordered_hint(problem=problem, hint=hint, classes=symmetric)
     if model.empty:
         return _infeasible(
             problem=problem, options=options, started=started, explain=explain_infeasible
@@ -224,7 +230,7 @@ def optimise(
     if hint is not None and (hint.failed is None or repair_hint):
         model.hint(placements=hint.placements, lunches=hint.lunches)
     # The limit covers the whole call: prechecks and greedy count against it.
-    solver = _solver(
+    solver = new_solver(
         options=options, time_limit=options.time_limit_seconds - (time.perf_counter() - started)
     )
     solver.parameters.repair_hint = repair_hint
@@ -243,9 +249,11 @@ def optimise(
             keep=keep,
             bound=math.ceil(solver.best_objective_bound - 1e-6),
             wall_seconds=time.perf_counter() - started,
+            deterministic=reproducible(options=options, started=started, status=status),
         )
-        # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is.
-        if status == cp_model.OPTIMAL and schedule.gap == 0.0:
+        # CP-SAT also says OPTIMAL when it stops at ``gap_limit``; only a closed gap is (the
+        # static bound may close it too).
+        if schedule.gap == 0.0:
             schedule = dataclasses.replace(schedule, status=Status.OPTIMAL)
         return schedule
     if status == cp_model.INFEASIBLE:
@@ -265,6 +273,7 @@ def optimise(
             weights=options.weights,
             keep=keep,
             wall_seconds=time.perf_counter() - started,
+            deterministic=reproducible(options=options, started=started, status=status),
         )
     return without_timetable(
         status=Status.UNKNOWN, method="cp-sat", wall_seconds=time.perf_counter() - started
@@ -308,7 +317,7 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
             return None, []
         model.cp.clear_assumptions()
         model.cp.add_assumptions([model.rule_literal[i] for i in assumed])
-        solver = _solver(options=options, time_limit=left)
+        solver = new_solver(options=options, time_limit=left)
         # One worker and no presolve: the core is only reported reliably that way (with
         # presolve it may name literals that are not assumptions).
         solver.parameters.num_workers = 1
@@ -351,18 +360,6 @@ def explain_problem(*, problem: Problem, options: SolveOptions) -> tuple[Explana
     return tuple(model.rule_of[i] for i in sorted(core))
 
 
-def _solver(*, options: SolveOptions, time_limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
-    if options.deterministic_time_limit is not None:
-        solver.parameters.max_deterministic_time = options.deterministic_time_limit
-    solver.parameters.num_workers = max(1, options.num_workers)
-    solver.parameters.relative_gap_limit = options.gap_limit
-    solver.parameters.random_seed = options.random_seed
-    solver.parameters.log_search_progress = options.log_search
-    return solver
-
-
 class _Model:
     """One CP-SAT model of the problem. With ``explain`` every rule instance is guarded by a
     literal (``rule_literal``) and the professionals' hours and patients' days become
@@ -379,6 +376,7 @@ class _Model:
         sessions: frozenset[str] = frozenset(),
         soft_sessions: frozenset[str] = frozenset(),
         soft_penalty: int = 0,
+        symmetric: Sequence[Sequence[str]] = (),
     ) -> None:
         self.problem = problem
         self.explain = explain
@@ -420,6 +418,11 @@ class _Model:
         if not explain:
             self._keep(keep=keep, hard=keep_hard)
             self._objective(weights=weights)
+            for members in symmetric:
+                # ``symmetry.py``: identical patients' first appointments in id order.
+                firsts = [self.start[problem.tasks_of[p][0].id] for p in members]
+                for earlier, later in itertools.pairwise(firsts):
+                    self.cp.add(earlier <= later)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -890,6 +893,7 @@ class _Model:
             # Every option of a task has the same team size, so the professionals' total busy
             # time is a constant and their idle time is their total span minus it.
             staff_busy += task.duration * len(task.options[0].team)
+        floors = idle_floors(problem=problem)
         for (pro, day), entries in by_staff_day.items():
             lo, hi = problem.at(day=day, step=0), problem.at(day=day + 1, step=0)
             first = self.cp.new_int_var(lo, hi, f"staff_first_{pro}_{day}")
@@ -904,8 +908,12 @@ class _Model:
                     busy.append(task.duration * _as_int(on))
                 elif on is True:
                     busy.append(task.duration * _as_int(use))
-            # Redundant, for the bound: a professional's day lasts as long as their visits.
+            # Redundant, for the bound: a professional's day lasts as long as their visits,
+            # and at least as long as their hours force (``bound.idle_floors``).
             self.cp.add(last - first >= sum(busy))
+            floor = floors.get((pro, day))
+            if floor is not None and floor.span > 0:
+                self.cp.add(last - first >= floor.span)
         span = sum(self.last[k] - self.first[k] for k in self.last)
         idle = sum(self.staff_last[k] - self.staff_first[k] for k in self.staff_last) - staff_busy
         # Redundant, for the bound: per-day busy time is only known for tasks whose
