@@ -47,7 +47,7 @@ class Response(TimeStampedModel):
 
     class Meta:
         db_table = "trials_response"
-        ordering = ["subject", "instrument", "created_at"]
+        ordering = ["subject_id", "instrument", "created_at"]
 
     def __str__(self) -> str:
         return f"{self.subject_id} {self.instrument}"

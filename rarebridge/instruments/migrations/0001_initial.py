@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                     ],
                     options={
                         'db_table': 'trials_response',
-                        'ordering': ['subject', 'instrument', 'created_at'],
+                        'ordering': ['subject_id', 'instrument', 'created_at'],
                     },
                 ),
                 migrations.CreateModel(
