@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "rarebridge.counselling",
     "rarebridge.safety",
     "rarebridge.care",
+    "rarebridge.instruments",
     "rarebridge.trials",
     "rarebridge.directory",
     "rarebridge.notify",

@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 
 from rarebridge.core.models import AuditEntry
 from rarebridge.engines import allocation as engine
+from rarebridge.instruments.content import questionnaire
+from rarebridge.instruments.models import Response
 from rarebridge.notify.models import Message
 from rarebridge.programs.models import Enrolment
 from rarebridge.safety.models import Concern
 from rarebridge.trials import services
-from rarebridge.trials.content import StudyFileError, questionnaire, read_study
+from rarebridge.trials.content import StudyFileError, read_study
 from rarebridge.trials.models import (
     Allocation,
     AllocationSlot,
@@ -29,7 +31,6 @@ from rarebridge.trials.models import (
     ConsentRecord,
     ConsentVersion,
     Participant,
-    Response,
     ScreeningRecord,
     StratumCounter,
 )
@@ -42,6 +43,7 @@ from rarebridge.trials.services import (
     participant_email_correct,
     participant_randomise,
     participant_withdraw,
+    randomisation,
     response_for,
     response_save,
     response_submit,
@@ -342,7 +344,7 @@ def test_it_takes_the_next_concealed_slot_of_the_stratum_and_audits(study, cast)
     expected = engine.generate_sequence(
         secret=services.allocation_secret(study),
         stratum_key=stratum,
-        design=services._design(study),
+        design=randomisation._design(study),
         length=1,
     )[0]
     assert (allocation.stratum, allocation.slot_index, allocation.arm) == (stratum, 1, expected.arm)
@@ -385,7 +387,7 @@ def test_it_leaves_no_half_allocated_participant_when_a_step_fails(study, cast, 
     def broken(**kwargs):
         raise RuntimeError("the schedule could not be written")
 
-    monkeypatch.setattr(services, "schedule_assessments", broken)
+    monkeypatch.setattr(randomisation, "schedule_assessments", broken)
     with pytest.raises(RuntimeError):
         participant_randomise(participant=participant, by=cast.coordinator)
     participant.refresh_from_db()

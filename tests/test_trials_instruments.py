@@ -9,10 +9,14 @@ from django.core.management import CommandError, call_command
 
 from rarebridge.core.models import AuditEntry
 from rarebridge.engines.scoring import get_scorer
-from rarebridge.trials.content import questionnaire
-from rarebridge.trials.external import ExternalError, answers_from_external_response, map_external
-from rarebridge.trials.models import ExternalQuestionnaire, InstrumentText
-from rarebridge.trials.services import external_questionnaire_import, instrument_text_load
+from rarebridge.instruments.content import questionnaire
+from rarebridge.instruments.external import (
+    ExternalError,
+    answers_from_external_response,
+    map_external,
+)
+from rarebridge.instruments.models import ExternalQuestionnaire, InstrumentText
+from rarebridge.instruments.services import external_questionnaire_import, instrument_text_load
 
 INSTRUMENTS = Path(settings.BASE_DIR) / "content" / "instruments"
 LOINC_ANSWER = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}

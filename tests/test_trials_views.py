@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rarebridge.core.models import AuditEntry
+from rarebridge.instruments.models import Response
 from rarebridge.notify.models import Message
-from rarebridge.trials.models import Allocation, Participant, Response, ScreeningRecord
+from rarebridge.trials.models import Allocation, Participant, ScreeningRecord
 from tests.factories import CrisisResourceFactory
 from tests.trials_helpers import (
     CALM_PHQ9,

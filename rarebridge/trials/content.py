@@ -1,4 +1,4 @@
-"""Reading study files, consent texts and FHIR Questionnaires from ``content/``.
+"""Reading study files and consent texts from ``content/``.
 
 A study file is checked whole before anything is stored: every problem is reported at once.
 Settings the sources leave open (instruments.md §15) are filled from ``SCORING_DEFAULTS``, so a
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from rarebridge.engines.scoring import get_scorer
 from rarebridge.engines.scoring.errors import ScoringError
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "content"
-TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
-ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
 # The open questions of instruments.md §15, each a per-study setting with its default.
 SCORING_DEFAULTS: dict[str, Any] = {
@@ -154,126 +151,3 @@ def read_study(path: Path) -> StudyFile:
         for language in sorted(texts[site_name]):
             digest.update(texts[site_name][language].encode())
     return StudyFile(definition=data, checksum=digest.hexdigest(), consent_texts=texts)
-
-
-# --- questionnaires ----------------------------------------------------------------------
-
-
-def _translated(element: dict | None, language: str, fallback: str) -> str:
-    for extension in (element or {}).get("extension", []):
-        if extension.get("url") != TRANSLATION:
-            continue
-        parts = {e["url"]: e for e in extension.get("extension", [])}
-        if parts.get("lang", {}).get("valueCode") == language:
-            return parts.get("content", {}).get("valueString") or fallback
-    return fallback
-
-
-@dataclass(frozen=True)
-class Option:
-    value: int
-    code: str
-    label: str
-    system: str
-
-
-@dataclass(frozen=True)
-class Item:
-    link_id: str
-    prefix: str
-    text: str
-    kind: str  # "display" or "choice"
-    required: bool
-    options: tuple[Option, ...]
-
-
-@dataclass(frozen=True)
-class Questionnaire:
-    code: str
-    title: str
-    url: str
-    version: str
-    copyright: str
-    items: tuple[Item, ...]
-
-    @property
-    def questions(self) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.kind == "choice")
-
-
-@lru_cache(maxsize=128)
-def _questionnaire_json(code: str) -> dict:
-    path = CONTENT_DIR / "instruments" / code / "questionnaire.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def questionnaire(code: str, language: str) -> Questionnaire:
-    """The instrument's items in ``language`` (the original where no translation exists).
-
-    Answer values are the ``ordinalValue`` extension, else the integer code: the raw value the
-    scorer expects for the item of the same linkId.
-    """
-    data = _questionnaire_json(code)
-    items = []
-    for raw in data.get("item", []):
-        options = []
-        for option in raw.get("answerOption", []):
-            coding = option["valueCoding"]
-            ordinal = next(
-                (e["valueDecimal"] for e in option.get("extension", []) if e["url"] == ORDINAL),
-                None,
-            )
-            options.append(
-                Option(
-                    value=int(ordinal if ordinal is not None else coding["code"]),
-                    code=coding["code"],
-                    label=_translated(coding.get("_display"), language, coding.get("display", "")),
-                    system=coding.get("system", ""),
-                )
-            )
-        items.append(
-            Item(
-                link_id=raw["linkId"],
-                prefix=raw.get("prefix", ""),
-                text=_translated(raw.get("_text"), language, raw.get("text", "")),
-                kind=raw["type"],
-                required=bool(raw.get("required")),
-                options=tuple(options),
-            )
-        )
-    items = _with_loaded_wording(code, language, items)
-    return Questionnaire(
-        code=code,
-        title=_translated(data.get("_title"), language, data.get("title", code)),
-        url=data.get("url", ""),
-        version=data.get("version", ""),
-        copyright=data.get("copyright", ""),
-        items=tuple(items),
-    )
-
-
-def _with_loaded_wording(code: str, language: str, items: list) -> tuple:
-    """Licensed or official wording loaded into the database replaces the shipped text."""
-    import dataclasses
-
-    from rarebridge.trials.models import InstrumentText
-
-    loaded = (
-        InstrumentText.objects.filter(instrument=code, language=language)
-        .order_by("-loaded_at")
-        .first()
-    )
-    if loaded is None:
-        return tuple(items)
-    result = []
-    for item in items:
-        options = tuple(
-            dataclasses.replace(o, label=loaded.answers.get(f"{o.system}|{o.code}", o.label))
-            for o in item.options
-        )
-        result.append(
-            dataclasses.replace(
-                item, text=loaded.items.get(item.link_id, item.text), options=options
-            )
-        )
-    return tuple(result)

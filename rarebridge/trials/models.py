@@ -13,6 +13,7 @@ from django_scopes import ScopedManager
 
 from rarebridge.accounts.models import PatientProfile
 from rarebridge.core.models import TimeStampedModel
+from rarebridge.instruments.models import Response
 from rarebridge.network.models import Organisation, Site, pick_translation
 
 
@@ -284,6 +285,14 @@ class Assessment(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The answers given at this timepoint: instruments.Response rows, reached through the
+    # link below (``Response.objects.filter(assessment=…)`` reads as before).
+    responses = models.ManyToManyField(
+        Response,
+        through="AssessmentResponse",
+        related_name="assessments",
+        related_query_name="assessment",
+    )
 
     objects = ScopedManager(organisation="organisation")
 
@@ -315,92 +324,31 @@ class AssessmentSend(models.Model):
         return f"{self.assessment} send {self.number}"
 
 
-class Response(TimeStampedModel):
-    """One instrument's answers within an assessment, autosaved with revisions."""
+class AssessmentResponse(models.Model):
+    """One instrument of an assessment, answered: the link from a study to a response.
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="responses")
-    instrument = models.CharField(max_length=40)
-    answers = models.JSONField(default=dict)
-    revision = models.PositiveIntegerField(default=0)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    Why a link row, and not an ``assessment`` FK on the response: a response belongs to a
+    person and an instrument, and most of them will be given with no study at all (routine
+    care, implementation surveys). The instruments app therefore knows nothing of studies;
+    the study records which of a person's responses answer which timepoint. The one-to-one
+    keeps a response in at most one assessment; ``instrument`` repeats the response's so the
+    database itself keeps "one response per instrument and assessment" (a constraint cannot
+    reach across the join), which makes concurrent first opens of a questionnaire safe.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="links")
+    response = models.OneToOneField(
+        Response, on_delete=models.CASCADE, related_name="assessment_link"
     )
-    on_behalf = models.BooleanField(_("entered on the participant's behalf"), default=False)
-    scores = models.JSONField(default=dict)
-    algorithm = models.CharField(max_length=40, blank=True)
-    scoring_options = models.JSONField(default=dict)
-    flags = models.JSONField(default=list)
-
-    objects = ScopedManager(organisation="organisation")
+    instrument = models.CharField(max_length=40)
 
     class Meta:
         ordering = ["assessment", "instrument"]
         constraints = [
             models.UniqueConstraint(
-                fields=["assessment", "instrument"], name="response_once_per_instrument"
+                fields=["assessment", "instrument"], name="assessment_response_once"
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.assessment} {self.instrument}"
-
-
-class ResponseRevision(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
-    answers = models.JSONField(default=dict)
-    saved_at = models.DateTimeField()
-    saved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["response", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["response", "number"], name="response_revision_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.response} r{self.number}"
-
-
-class InstrumentText(models.Model):
-    """A deployment's own wording of an instrument in one language (licensed or official),
-    loaded over the shipped structure. Never written to content/: licensed text stays here.
-    Each load is a new row; responses name the row they were answered in."""
-
-    instrument = models.CharField(max_length=40)
-    language = models.CharField(max_length=8)
-    source = models.TextField()
-    provenance = models.CharField(max_length=10, default="licensed")  # or "official"
-    items = models.JSONField(default=dict)
-    answers = models.JSONField(default=dict)
-    sha256 = models.CharField(max_length=64)
-    loaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["instrument", "language", "-loaded_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["instrument", "language", "sha256"], name="instrument_text_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.instrument} {self.language} ({self.provenance})"
-
-
-class ExternalQuestionnaire(models.Model):
-    """An external questionnaire (e.g. an SDC PHQ-9) mapped onto one of ours, so responses
-    coming from another system can be scored."""
-
-    url = models.CharField(max_length=300, unique=True)
-    instrument = models.CharField(max_length=40)
-    link_ids = models.JSONField()
-    answers = models.JSONField()
-    imported_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.url} → {self.instrument}"

@@ -11,21 +11,23 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import User
 from rarebridge.accounts.selectors import email_confirmed
-from rarebridge.core.audit import audit_log
+from rarebridge.core.access import get_for_actor
+from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.permissions import PATIENT_REACH, Perm, Role, role_has
 from rarebridge.engines.windows import ScheduleRules, WindowRule
+from rarebridge.instruments.models import Response
 from rarebridge.network.models import Site
 from rarebridge.trials.models import (
     Allocation,
     Assessment,
     ConsentVersion,
     Participant,
-    Response,
     ScreeningRecord,
     StratumCounter,
     Study,
@@ -88,13 +90,17 @@ def studies_for_user(*, user: User) -> QuerySet[Study]:
     return Study.objects.filter(organisation_id__in=user.organisation_ids).order_by("slug")
 
 
-def study_get_for_user(*, user: User, slug: str, need: Perm = Perm.STUDY_VIEW) -> Study:
-    study = studies_for_user(user=user).filter(slug=slug).first()
-    if study is None:
+def study_get_for_user(*, by: Actor | User, slug: str, need: Perm = Perm.STUDY_VIEW) -> Study:
+    """A study the person sees (else 404); 403 when they see it but lack ``need``."""
+    user = user_of(by)
+    if user is None:
         raise Http404
-    if need != Perm.STUDY_VIEW and _reach(user, need) is None:
-        raise PermissionDenied
-    return study
+    return get_for_actor(
+        studies_for_user(user=user),
+        by=by,
+        allowed=None if need == Perm.STUDY_VIEW else lambda _study: _reach(user, need) is not None,
+        slug=slug,
+    )
 
 
 def study_sites_for_user(*, user: User, study: Study, perm: Perm = Perm.STUDY_VIEW):
@@ -118,28 +124,25 @@ def participants_for_user(
 
 def participant_get_for_user(
     *,
-    user: User,
+    by: Actor | User,
     study: Study,
     id: int,
     need: Perm = Perm.STUDY_VIEW,
-    request: HttpRequest | None = None,
 ) -> Participant:
     """One participant's identifiable record; reading it is audited."""
-    participant = participants_for_user(user=user, study=study).filter(pk=id).first()
-    if participant is None:
+    user = user_of(by)
+    if user is None:
         raise Http404
-    if need != Perm.STUDY_VIEW and not participant_allowed(
-        user=user, site=participant.site, perm=need
-    ):
-        raise PermissionDenied
-    audit_log(
-        action="trials.participant.viewed",
-        actor=user,
-        obj=participant,
+    return get_for_actor(
+        participants_for_user(user=user, study=study),
+        by=by,
+        allowed=None
+        if need == Perm.STUDY_VIEW
+        else lambda participant: participant_allowed(user=user, site=participant.site, perm=need),
+        audit="trials.participant.viewed",
         payload={"need": str(need)},
-        request=request,
+        pk=id,
     )
-    return participant
 
 
 def participation_for_patient(*, user: User) -> Participant | None:
@@ -346,8 +349,6 @@ def open_study_public(*, slug: str) -> Study:
 
 def overdue_assessments(*, user: User, study: Study, now=None) -> QuerySet[Assessment]:
     """Assessments past their target day with the window still open: the ones to chase."""
-    from django.utils import timezone
-
     now = now or timezone.now()
     flt = _reach(user, Perm.PARTICIPANT_SCREEN)
     if flt is None:

@@ -12,11 +12,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.instruments.content import questionnaire
 from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import role_required
 from rarebridge.portals.links import link_limit, send_link_within_limit, too_soon
-from rarebridge.trials.content import questionnaire
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
     assessment_get_for_patient,
@@ -115,9 +115,7 @@ def email_confirmation(request):
     participant = _participation(request)
     if not ratelimit.consume(request, **link_limit(request)):
         messages.error(request, too_soon())
-    elif participant_email_confirmation_resend(
-        participant=participant, by=request.user, request=request
-    ):
+    elif participant_email_confirmation_resend(participant=participant, by=request.actor):
         messages.success(
             request, _("A new link is on its way to %(email)s.") % {"email": request.user.email}
         )
@@ -139,8 +137,7 @@ def email_correct(request):
             send=lambda: participant_email_correct(
                 participant=participant,
                 email=form.cleaned_data["email"],
-                by=request.user,
-                request=request,
+                by=request.actor,
             ),
         )
     if form.errors:
@@ -170,8 +167,7 @@ def consent(request):
                 participant=participant,
                 typed_name=request.POST.get("typed_name", ""),
                 comprehension=answers,
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as error:
             errors = (
@@ -240,7 +236,7 @@ def answer(request, timepoint: str, instrument: str):
                 response=response,
                 answers=answers,
                 base_revision=_int(request.POST.get("base_revision")),
-                by=request.user,
+                by=request.actor,
             )
         except ValidationError as error:
             if request.POST.get("action") == "autosave":
@@ -290,7 +286,7 @@ def review(request, timepoint: str, instrument: str):
     form = questionnaire(instrument, get_language())
     if request.method == "POST":
         try:
-            result = response_submit(response=response, by=request.user, request=request)
+            result = response_submit(response=response, by=request.actor)
         except ValidationError as error:
             raise Http404 from error
         if result.crisis:
@@ -326,8 +322,7 @@ def withdraw(request):
                 participant=participant,
                 level=request.POST.get("level", ""),
                 delete_data=request.POST.get("delete_data") == "on",
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except (ValidationError, ValueError) as exc:
             error = (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_scopes import scope
 
+from rarebridge.core.actor import Actor
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.trials.content import EXCLUSION
 from rarebridge.trials.selectors import open_study_public, public_studies
@@ -133,8 +134,9 @@ def self_referral(request, slug: str):
                         site=site,
                         answers=answers,
                         contact=contact,
-                        by=None,
-                        request=request,
+                        # Always a self-referral, even for someone signed in: the
+                        # person is nobody to the study yet; the address is kept.
+                        by=Actor(ip=request.actor.ip, request_id=request.actor.request_id),
                     )
                 except ValidationError as error:
                     if getattr(error, "code", "") == "contact":

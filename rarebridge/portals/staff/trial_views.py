@@ -17,10 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.allocation import AllocationError, AllocationTableError
+from rarebridge.instruments.content import questionnaire
+from rarebridge.instruments.models import Response
 from rarebridge.portals.decorators import staff_required
-from rarebridge.trials.content import EXCLUSION, questionnaire
+from rarebridge.trials.content import EXCLUSION
 from rarebridge.trials.fhir import responses_bundle
-from rarebridge.trials.models import Participant, Response
+from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
     completeness,
     consort_numbers,
@@ -62,7 +64,7 @@ def studies(request):
 @require_GET
 @staff_required
 def dashboard(request, slug: str):
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     manager = user_has_perm(request.user, Perm.STUDY_MANAGE)
     return render(
         request,
@@ -83,7 +85,7 @@ def dashboard(request, slug: str):
 @require_GET
 @staff_required
 def participants(request, slug: str):
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     everyone = participants_for_user(user=request.user, study=study)
     counts = dict(
         everyone.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
@@ -96,10 +98,9 @@ def participants(request, slug: str):
     if rows:
         audit_log(
             action="trials.participant.listed",
-            actor=request.user,
+            actor=request.actor,
             obj=study,
             payload={"ids": [p.pk for p in rows], "status": status},
-            request=request,
         )
     statuses = [(value, label, counts.get(value, 0)) for value, label in Participant.Status.choices]
     return render(
@@ -112,8 +113,8 @@ def participants(request, slug: str):
 @require_GET
 @staff_required
 def participant_detail(request, slug: str, pk: int):
-    study = study_get_for_user(user=request.user, slug=slug)
-    participant = participant_get_for_user(user=request.user, study=study, id=pk, request=request)
+    study = study_get_for_user(by=request.actor, slug=slug)
+    participant = participant_get_for_user(by=request.actor, study=study, id=pk)
     return render(
         request,
         "trials/staff_participant.html",
@@ -135,12 +136,12 @@ def participant_detail(request, slug: str, pk: int):
 @require_POST
 @staff_required
 def randomise(request, slug: str, pk: int):
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
-        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_RANDOMISE, request=request
+        by=request.actor, study=study, id=pk, need=Perm.PARTICIPANT_RANDOMISE
     )
     try:
-        participant_randomise(participant=participant, by=request.user, request=request)
+        participant_randomise(participant=participant, by=request.actor)
     except RandomisationRefused as refusal:
         messages.error(request, refusal.message)
     else:
@@ -151,14 +152,14 @@ def randomise(request, slug: str, pk: int):
 @require_POST
 @staff_required
 def countersign(request, slug: str, pk: int):
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
-        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN, request=request
+        by=request.actor, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN
     )
     consent = current_consent(participant=participant)
     if consent is None:
         raise Http404
-    consent_countersign(consent=consent, by=request.user, request=request)
+    consent_countersign(consent=consent, by=request.actor)
     messages.success(request, _("Consent countersigned."))
     return redirect("trials_staff:participant", slug=slug, pk=pk)
 
@@ -166,17 +167,16 @@ def countersign(request, slug: str, pk: int):
 @require_POST
 @staff_required
 def withdraw(request, slug: str, pk: int):
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
-        user=request.user, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN, request=request
+        by=request.actor, study=study, id=pk, need=Perm.PARTICIPANT_SCREEN
     )
     try:
         participant_withdraw(
             participant=participant,
             level=request.POST.get("level", ""),
             delete_data=request.POST.get("delete_data") == "on",
-            by=request.user,
-            request=request,
+            by=request.actor,
         )
     except (ValidationError, ValueError):
         messages.error(request, _("Please choose what the participant withdraws from."))
@@ -187,9 +187,9 @@ def withdraw(request, slug: str, pk: int):
 @staff_required
 def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
     """A coordinator enters answers given by phone; the response is flagged as on behalf."""
-    study = study_get_for_user(user=request.user, slug=slug)
+    study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
-        user=request.user, study=study, id=pk, need=Perm.DATA_ENTRY, request=request
+        by=request.actor, study=study, id=pk, need=Perm.DATA_ENTRY
     )
     assessment = participant.assessments.filter(timepoint=timepoint).first()
     if assessment is None:
@@ -207,10 +207,10 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
                 response=response,
                 answers=answers,
                 base_revision=response.revision,
-                by=request.user,
+                by=request.actor,
             )
             if result.status == "saved":
-                response_submit(response=response, by=request.user, request=request)
+                response_submit(response=response, by=request.actor)
                 messages.success(request, _("Answers entered on the participant's behalf."))
                 return redirect("trials_staff:participant", slug=slug, pk=pk)
             errors = result.errors
@@ -267,7 +267,7 @@ class ReferralForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def refer(request, slug: str):
-    study = study_get_for_user(user=request.user, slug=slug, need=Perm.PARTICIPANT_SCREEN)
+    study = study_get_for_user(by=request.actor, slug=slug, need=Perm.PARTICIPANT_SCREEN)
     sites = study_sites_for_user(user=request.user, study=study, perm=Perm.PARTICIPANT_SCREEN)
     form = ReferralForm(request.POST or None, study=study, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -289,8 +289,7 @@ def refer(request, slug: str):
                 site=site,
                 answers=answers,
                 contact=contact,
-                by=request.user,
-                request=request,
+                by=request.actor,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -308,7 +307,7 @@ def refer(request, slug: str):
 @require_GET
 @staff_required
 def screening(request, slug: str):
-    study = study_get_for_user(user=request.user, slug=slug, need=Perm.PARTICIPANT_SCREEN)
+    study = study_get_for_user(by=request.actor, slug=slug, need=Perm.PARTICIPANT_SCREEN)
     return render(
         request,
         "trials/staff_screening.html",
@@ -324,13 +323,13 @@ class AllocationTableForm(forms.Form):
 @staff_required
 def allocation_table(request, slug: str):
     """The statistician's table, uploaded by the trial manager; taken whole or not at all."""
-    study = study_get_for_user(user=request.user, slug=slug, need=Perm.STUDY_MANAGE)
+    study = study_get_for_user(by=request.actor, slug=slug, need=Perm.STUDY_MANAGE)
     form = AllocationTableForm(request.POST or None, request.FILES or None)
     problems: list = []
     if request.method == "POST" and form.is_valid():
         text = form.cleaned_data["table"].read().decode("utf-8", errors="replace")
         try:
-            count = allocation_table_load(study=study, text=text, by=request.user)
+            count = allocation_table_load(study=study, text=text, by=request.actor)
         except AllocationTableError as error:
             problems = list(error.problems)
         except (AllocationError, ValidationError) as error:
@@ -349,10 +348,10 @@ def allocation_table(request, slug: str):
 @require_GET
 @staff_required
 def export_fhir(request, slug: str):
-    study = study_get_for_user(user=request.user, slug=slug, need=Perm.STUDY_MANAGE)
+    study = study_get_for_user(by=request.actor, slug=slug, need=Perm.STUDY_MANAGE)
     responses = (
         Response.objects.filter(assessment__participant__study=study, submitted_at__isnull=False)
-        .select_related("assessment__participant__patient")
+        .select_related("assessment_link__assessment__participant__patient")
         .order_by("pk")
     )
     body = responses_bundle(responses)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rarebridge.trials.external import ExternalError
-from rarebridge.trials.services import instrument_text_load
+from rarebridge.instruments.external import ExternalError
+from rarebridge.instruments.services import instrument_text_load
 
 
 class Command(BaseCommand):

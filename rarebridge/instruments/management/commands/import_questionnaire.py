@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rarebridge.trials.external import ExternalError
-from rarebridge.trials.services import external_questionnaire_import
+from rarebridge.instruments.external import ExternalError
+from rarebridge.instruments.services import external_questionnaire_import
 
 
 class Command(BaseCommand):
