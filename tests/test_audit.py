@@ -2,18 +2,19 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from rarebridge.core.actor import Actor
 from rarebridge.core.audit import audit_log
 from rarebridge.core.models import AuditEntry
 
 
 def test_it_records_actor_object_organisation_payload_and_ip(cast, rf):
     request = rf.get("/", REMOTE_ADDR="203.0.113.9")
+    request.user = cast.admin
     entry = audit_log(
         action="test.thing.done",
-        actor=cast.admin,
+        actor=Actor.from_request(request),
         obj=cast.patient,
         payload={"a": 1},
-        request=request,
     )
     assert (
         entry.actor_label,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest
 
 from rarebridge.core.actor import Actor, as_actor, client_ip
 from rarebridge.core.models import AuditEntry
@@ -20,17 +19,13 @@ def audit_log(
     obj: models.Model | None = None,
     organisation_id: int | None = None,
     payload: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
 ) -> AuditEntry:
     """Append one entry. ``action`` is a dotted code such as ``accounts.invitation.sent``.
 
     ``actor`` is an :class:`Actor` (or a user, or None for the system); the person, their
     address and the request id all come from it, so every entry carries the same fields.
-    ``request`` is only for the few callers that have no actor yet (sign-in signals).
     """
     who: Actor = as_actor(actor)
-    if request is not None and who.ip is None:
-        who = Actor(user=who.user, ip=client_ip(request), request_id=who.request_id)
     if organisation_id is None and obj is not None:
         organisation_id = getattr(obj, "organisation_id", None)
     if organisation_id is None:

@@ -4,7 +4,6 @@ moving to a new one (the switch happens when its link is opened)."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,9 +19,7 @@ from rarebridge.core.audit import audit_log
 from rarebridge.notify.services import message_send, message_send_to_address
 
 
-def email_confirmation_send(
-    *, user: User, then: str = "", by: Actor | User | None = None, request: Any = None
-) -> bool:
+def email_confirmation_send(*, user: User, then: str = "", by: Actor | User | None = None) -> bool:
     """Send ``user`` a link that confirms their e-mail address and then leads to the path
     ``then``; False when the address is confirmed already.
 
@@ -31,12 +28,8 @@ def email_confirmation_send(
     language like every other. Used where an account was made without anyone checking the
     address (self-referral), so that a study does not write to a stranger's inbox.
 
-    ``by`` gives the address and request id recorded (the person acts for themselves).
-    ``request`` is accepted only until the trials services pass ``by``."""
+    ``by`` gives the address and request id recorded (the person acts for themselves)."""
     from allauth.account.models import EmailAddress
-
-    if request is not None and by is None:
-        by = Actor.from_request(request)
 
     with transaction.atomic():
         address, _created = EmailAddress.objects.get_or_create(
@@ -92,16 +85,10 @@ def email_correct_unconfirmed(
     email: str,
     then: str = "",
     by: Actor | User | None = None,
-    request: Any = None,
 ) -> None:
     """Replace an address nobody has confirmed (a typo at sign-up) and send the link to the
-    new one. The person signs in with the new address from then on.
-
-    ``request`` is accepted only until the trials services pass ``by``."""
+    new one. The person signs in with the new address from then on."""
     from allauth.account.models import EmailAddress
-
-    if request is not None and by is None:
-        by = Actor.from_request(request)
 
     if email_confirmed(user=user):
         raise PermissionDenied  # a confirmed address is not replaced this way

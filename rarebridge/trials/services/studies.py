@@ -243,7 +243,7 @@ def screening_record(
         if participant is not None and screener is None:
             # Nobody has checked a self-referred person's address: a link confirms it first.
             assert user is not None
-            email_confirmation_send(user=user, then=reverse("trials_patient:home"))
+            email_confirmation_send(user=user, then=reverse("trials_patient:home"), by=by)
         audit_log(
             action="trials.participant.screened",
             actor=by,
@@ -266,7 +266,7 @@ def participant_email_confirmation_resend(*, participant: Participant, by: Actor
         raise PermissionDenied
     if not email_unconfirmed(participant=participant):
         return False
-    return email_confirmation_send(user=user, then=reverse("trials_patient:home"))
+    return email_confirmation_send(user=user, then=reverse("trials_patient:home"), by=by)
 
 
 def participant_email_correct(*, participant: Participant, email: str, by: Actor | User) -> None:
@@ -276,4 +276,4 @@ def participant_email_correct(*, participant: Participant, email: str, by: Actor
         raise PermissionDenied
     if not email_unconfirmed(participant=participant):
         raise PermissionDenied
-    email_correct_unconfirmed(user=user, email=email, then=reverse("trials_patient:home"))
+    email_correct_unconfirmed(user=user, email=email, then=reverse("trials_patient:home"), by=by)
