@@ -54,6 +54,7 @@ class Perm(StrEnum):
     OWN_PROGRAM = "program.own"  # follow one's own program: weeks, exercises, calls, goals
     CASELOAD = "counselling.caseload"  # counsel: caseload, availability, notes, booking for
     OWN_CALLS = "calls.own"  # have calls of one's own: reminders, a private calendar link
+    OWN_CARE = "care.own"  # one's own studies, clinic days and the peer finder, as a patient
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
@@ -70,7 +71,7 @@ PATIENT_REACH: dict[Role, str] = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.PATIENT: frozenset({Perm.OWN_PROGRAM, Perm.OWN_CALLS}),
+    Role.PATIENT: frozenset({Perm.OWN_PROGRAM, Perm.OWN_CALLS, Perm.OWN_CARE}),
     Role.COUNSELLOR: frozenset(
         {
             Perm.PATIENT_VIEW,

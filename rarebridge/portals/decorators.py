@@ -27,25 +27,6 @@ def perm_required(perm: Perm):
     return decorator
 
 
-def role_required(*roles: str):
-    """The page exists only for these roles; anyone else gets a 404, not a hint it exists.
-
-    Deprecated: use ``perm_required``. Kept while the care, peer and trial pages still name
-    roles (their owners move them)."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not (request.user.role_set() & set(roles)):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def staff_required(view):
     @wraps(view)
     @login_required

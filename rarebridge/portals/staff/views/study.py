@@ -3,14 +3,12 @@ data entry and export. Views fetch through the trials selectors and call one ser
 
 from __future__ import annotations
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +18,7 @@ from rarebridge.engines.allocation import AllocationError, AllocationTableError
 from rarebridge.instruments.content import questionnaire
 from rarebridge.instruments.models import Response
 from rarebridge.portals.decorators import staff_required
+from rarebridge.portals.staff.forms.study import AllocationTableForm, ReferralForm
 from rarebridge.trials.content import EXCLUSION
 from rarebridge.trials.fhir import responses_bundle
 from rarebridge.trials.models import Participant
@@ -230,40 +229,6 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
     )
 
 
-class ReferralForm(forms.Form):
-    site = forms.ChoiceField(label=gettext_lazy("Site"))
-    diagnosis = forms.ChoiceField(label=gettext_lazy("Confirmed diagnosis"))
-    adult = forms.BooleanField(label=gettext_lazy("18 years or older"), required=False)
-    wants_support = forms.BooleanField(
-        label=gettext_lazy("Wishes psychosocial support"), required=False
-    )
-    life_threatening = forms.BooleanField(
-        label=gettext_lazy("Life-threatening health status"), required=False
-    )
-    acute_suicidality = forms.BooleanField(label=gettext_lazy("Acute suicidality"), required=False)
-    ongoing_psychotherapy = forms.BooleanField(
-        label=gettext_lazy("Ongoing psychotherapy"), required=False
-    )
-    insufficient_language = forms.BooleanField(
-        label=gettext_lazy("Too little command of every offered language"), required=False
-    )
-    cognitive_impairment = forms.BooleanField(
-        label=gettext_lazy("Severe cognitive impairment"), required=False
-    )
-    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200, required=False)
-    email = forms.EmailField(label=gettext_lazy("E-mail address"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=settings.LANGUAGES)
-
-    def __init__(self, *args, study, sites, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.sites = {str(s.site_id): s.site for s in sites}
-        self.fields["site"].choices = [(k, s.name) for k, s in self.sites.items()]
-        self.fields["diagnosis"].choices = [
-            (d["code"], d["title"].get(get_language()) or d["title"]["en"])
-            for d in study.definition["diagnoses"]
-        ] + [("other", _("Other or not confirmed"))]
-
-
 @require_http_methods(["GET", "POST"])
 @staff_required
 def refer(request, slug: str):
@@ -313,10 +278,6 @@ def screening(request, slug: str):
         "trials/staff_screening.html",
         {"study": study, "records": screening_log(user=request.user, study=study)[:500]},
     )
-
-
-class AllocationTableForm(forms.Form):
-    table = forms.FileField(label=gettext_lazy("Allocation table (CSV, REDCap layout)"))
 
 
 @require_http_methods(["GET", "POST"])

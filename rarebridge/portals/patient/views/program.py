@@ -32,7 +32,10 @@ from rarebridge.counselling.services import (
 from rarebridge.network.models import pick_translation
 from rarebridge.notify.selectors import inbox_for_user
 from rarebridge.portals.decorators import perm_required
-from rarebridge.portals.patient.forms import MatchPreferenceForm, current_preferences_initial
+from rarebridge.portals.patient.forms.program import (
+    MatchPreferenceForm,
+    current_preferences_initial,
+)
 from rarebridge.programs.booklet import booklet_pdf
 from rarebridge.programs.forms import field_views, parse_form
 from rarebridge.programs.selectors import (

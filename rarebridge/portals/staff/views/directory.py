@@ -7,18 +7,16 @@ checks access, a service makes the change.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rarebridge.directory.forms import EntryEditForm
-from rarebridge.directory.models import PeerReport
 from rarebridge.directory.selectors import (
     QUEUES,
     entries_for_verifier,
@@ -37,28 +35,9 @@ from rarebridge.directory.services import (
     report_close,
 )
 from rarebridge.portals.decorators import staff_required
+from rarebridge.portals.staff.forms.directory import CloseReportForm, RejectForm
 
 PAGE_SIZE = 50
-
-
-class RejectForm(forms.Form):
-    note = forms.CharField(
-        label=gettext_lazy("Why is it rejected?"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class CloseReportForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label=gettext_lazy("Outcome"), choices=PeerReport.Outcome.choices, widget=forms.RadioSelect
-    )
-    note = forms.CharField(
-        label=gettext_lazy("What was done"),
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
 
 
 @require_GET

@@ -8,16 +8,16 @@ Thin: a selector reads what belongs to the signed-in patient, one service writes
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rarebridge.directory.models import ContactRequest, PeerProfile, PeerReport
+from rarebridge.core.permissions import Perm
+from rarebridge.directory.models import ContactRequest
 from rarebridge.directory.selectors import (
     closing_resources_for,
     condition_get,
@@ -30,9 +30,6 @@ from rarebridge.directory.selectors import (
     peer_profile_for,
 )
 from rarebridge.directory.services import (
-    ALIAS_MAX,
-    MESSAGE_MAX,
-    NOTE_MAX,
     PeerUnavailable,
     contact_message_send,
     contact_request_cancel,
@@ -46,86 +43,8 @@ from rarebridge.directory.services import (
     peer_block,
     peer_report,
 )
-from rarebridge.portals.decorators import role_required
-
-
-class JoinForm(forms.Form):
-    condition = forms.TypedChoiceField(
-        label=gettext_lazy("Find me as someone with"), coerce=int, widget=forms.RadioSelect
-    )
-    scope = forms.ChoiceField(
-        label=gettext_lazy("Who may find me"),
-        choices=PeerProfile.Scope.choices,
-        widget=forms.RadioSelect,
-        initial=PeerProfile.Scope.CONDITION,
-    )
-    languages = forms.MultipleChoiceField(
-        label=gettext_lazy("Languages I can write in"),
-        choices=settings.LANGUAGES,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    alias = forms.CharField(
-        label=gettext_lazy("Name shown to peers"),
-        max_length=ALIAS_MAX,
-        help_text=gettext_lazy(
-            "Shown only to people you have both agreed to be in touch with. It does not need to be your real name."
-        ),
-    )
-    consent = forms.BooleanField(
-        label=gettext_lazy("I have read what is shared and agree to be findable by peers.")
-    )
-
-    def __init__(self, *args, conditions, **kwargs):
-        super().__init__(*args, **kwargs)
-        language = get_language()
-        self.fields["condition"].choices = [(c.pk, c.name_in(language)) for c in conditions]
-        self.conditions = {c.pk: c for c in conditions}
-
-
-class RequestForm(forms.Form):
-    scope = forms.ChoiceField(
-        label=gettext_lazy("Who would you like to meet?"),
-        choices=[
-            (PeerProfile.Scope.CONDITION, gettext_lazy("Someone with exactly my condition")),
-            (
-                PeerProfile.Scope.GROUP,
-                gettext_lazy("Someone with my condition or a related one in the same group"),
-            ),
-        ],
-        widget=forms.RadioSelect,
-        initial=PeerProfile.Scope.CONDITION,
-    )
-    note = forms.CharField(
-        label=gettext_lazy("A few words about yourself (optional)"),
-        max_length=NOTE_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy(
-            "The other person reads this before deciding. Please leave out your name, e-mail address, phone number and links."
-        ),
-    )
-
-
-class MessageForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("Your message"),
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
-
-
-class ReportForm(forms.Form):
-    reason = forms.ChoiceField(
-        label=gettext_lazy("What happened?"),
-        choices=PeerReport.Reason.choices,
-        widget=forms.RadioSelect,
-    )
-    details = forms.CharField(
-        label=gettext_lazy("Anything the moderators should know (optional)"),
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
+from rarebridge.portals.decorators import perm_required
+from rarebridge.portals.patient.forms.peers import JoinForm, MessageForm, ReportForm, RequestForm
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:
@@ -137,7 +56,7 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def home(request):
     profile = peer_profile_for(by=request.actor)
     return render(
@@ -154,7 +73,7 @@ def home(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def conditions(request):
     """Find my condition in the catalogue (any language, typos welcome) and add it."""
     if request.method == "POST":
@@ -182,7 +101,7 @@ def conditions(request):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def condition_remove(request, pk: int):
     link = patient_condition_get(by=request.actor, id=pk)
     try:
@@ -195,7 +114,7 @@ def condition_remove(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def join(request):
     links = patient_conditions_for(by=request.actor)
     if not links:
@@ -242,7 +161,7 @@ def join(request):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def leave(request):
     profile = peer_profile_for(by=request.actor)
     if profile is not None:
@@ -257,7 +176,7 @@ def leave(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def ask(request):
     profile = peer_profile_for(by=request.actor)
     if profile is None or not profile.is_active:
@@ -312,13 +231,13 @@ def _contact_page(request, view, *, message_form=None, status=200):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def contact(request, pk: int):
     return _contact_page(request, contact_get_for(by=request.actor, id=pk))
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def respond(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     accept = request.POST.get("answer") == "accept"
@@ -335,7 +254,7 @@ def respond(request, pk: int):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def cancel(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     try:
@@ -348,7 +267,7 @@ def cancel(request, pk: int):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def message(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     form = MessageForm(request.POST)
@@ -372,7 +291,7 @@ def message(request, pk: int):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def share(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     try:
@@ -390,7 +309,7 @@ def share(request, pk: int):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def block(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     try:
@@ -408,7 +327,7 @@ def block(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def report(request, pk: int):
     view = contact_get_for(by=request.actor, id=pk)
     form = ReportForm(request.POST or None)
@@ -439,7 +358,7 @@ def report(request, pk: int):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def organisations(request):
     return render(
         request,

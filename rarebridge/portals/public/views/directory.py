@@ -3,54 +3,32 @@ suggest an entry. No sign-in needed. Thin: selectors read, one service writes.""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rarebridge.core.audit import client_ip
 from rarebridge.directory.forms import SuggestForm
-from rarebridge.directory.models import DirectoryEntry
 from rarebridge.directory.selectors import (
     condition_get,
     condition_groups,
     condition_search,
-    country_choices,
     directory_fallback,
     directory_search,
     entry_get_public,
     language_choices,
 )
 from rarebridge.directory.services import entry_suggest
+from rarebridge.portals.public.forms.directory import SearchForm
 
 PAGE_SIZE = 20
 SUGGESTIONS_PER_HOUR = 10
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("Condition"),
-        required=False,
-        max_length=200,
-        help_text=gettext_lazy("A name in any language, an abbreviation or an ORPHAcode."),
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
-    )
-    condition = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
-
-    def __init__(self, *args, language: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Any country")), *country_choices(language)]
-        self.fields["language"].choices = [("", _("Any language")), *language_choices()]
-        self.fields["kind"].choices = [("", _("Any kind")), *DirectoryEntry.Kind.choices]
 
 
 def _query_without_page(request) -> str:

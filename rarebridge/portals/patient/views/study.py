@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from allauth.core import ratelimit
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rarebridge.core.permissions import Perm
 from rarebridge.instruments.content import questionnaire
 from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
-from rarebridge.portals.decorators import role_required
+from rarebridge.portals.decorators import perm_required
 from rarebridge.portals.links import link_limit, send_link_within_limit, too_soon
+from rarebridge.portals.patient.forms.study import EmailCorrectionForm
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
     assessment_get_for_patient,
@@ -51,18 +52,8 @@ def _int(value) -> int:
         return 0
 
 
-class EmailCorrectionForm(forms.Form):
-    email = forms.EmailField(
-        label=gettext_lazy("Your e-mail address"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={
-            "invalid": gettext_lazy("Please enter an e-mail address like name@example.org.")
-        },
-    )
-
-
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def home(request):
     return _home(request, participant=_participation(request))
 
@@ -110,7 +101,7 @@ def _home(request, *, participant: Participant, email_form: EmailCorrectionForm 
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def email_confirmation(request):
     participant = _participation(request)
     if not ratelimit.consume(request, **link_limit(request)):
@@ -123,7 +114,7 @@ def email_confirmation(request):
 
 
 @require_POST
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def email_correct(request):
     """A self-referred participant corrects a mistyped address; the link goes to the new one."""
     participant = _participation(request)
@@ -151,7 +142,7 @@ def email_correct(request):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def consent(request):
     participant = _participation(request)
     if email_unconfirmed(participant=participant):
@@ -199,7 +190,7 @@ def consent(request):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def consent_pdf(request, pk: int):
     participant = _participation(request)
     record = participant.consents.filter(pk=pk).first()
@@ -216,7 +207,7 @@ def _crisis_page(request, participant):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def answer(request, timepoint: str, instrument: str):
     """One questionnaire: radio groups in fieldsets, autosaved, reviewed before submitting."""
     assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
@@ -276,7 +267,7 @@ def answer(request, timepoint: str, instrument: str):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def review(request, timepoint: str, instrument: str):
     assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
     try:
@@ -312,7 +303,7 @@ def review(request, timepoint: str, instrument: str):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def withdraw(request):
     participant = _participation(request)
     error = ""

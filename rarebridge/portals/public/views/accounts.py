@@ -25,7 +25,11 @@ from rarebridge.counselling.services import reminder_preference_set
 from rarebridge.network.selectors import countries_list, crisis_resources_for_country
 from rarebridge.notify.selectors import outbox_for_user
 from rarebridge.portals.links import send_link_within_limit
-from rarebridge.portals.public.forms import EmailChangeForm, InvitationAcceptForm, PreferencesForm
+from rarebridge.portals.public.forms.accounts import (
+    EmailChangeForm,
+    InvitationAcceptForm,
+    PreferencesForm,
+)
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 

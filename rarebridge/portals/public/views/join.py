@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 
 from allauth.core import ratelimit
-from django import forms
-from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_scopes import scope
 
 from rarebridge.core.actor import Actor
 from rarebridge.network.selectors import crisis_resources_for_country
+from rarebridge.portals.public.forms.join import SelfReferralForm
 from rarebridge.trials.content import EXCLUSION
 from rarebridge.trials.selectors import open_study_public, public_studies
 from rarebridge.trials.services import Contact, screening_record
@@ -35,55 +33,6 @@ CRITERIA_LABELS = {
         "I have a severe difficulty with memory or thinking that a doctor has diagnosed."
     ),
 }
-
-
-class SelfReferralForm(forms.Form):
-    site = forms.ChoiceField(label=_("Where would you take part?"))
-    diagnosis = forms.ChoiceField(label=_("Which diagnosis has a doctor confirmed?"))
-    adult = forms.BooleanField(label=CRITERIA_LABELS["adult"], required=False)
-    wants_support = forms.BooleanField(label=CRITERIA_LABELS["wants_support"], required=False)
-    life_threatening = forms.BooleanField(label=CRITERIA_LABELS["life_threatening"], required=False)
-    acute_suicidality = forms.BooleanField(
-        label=CRITERIA_LABELS["acute_suicidality"], required=False
-    )
-    ongoing_psychotherapy = forms.BooleanField(
-        label=CRITERIA_LABELS["ongoing_psychotherapy"], required=False
-    )
-    insufficient_language = forms.BooleanField(
-        label=CRITERIA_LABELS["insufficient_language"], required=False
-    )
-    cognitive_impairment = forms.BooleanField(
-        label=CRITERIA_LABELS["cognitive_impairment"], required=False
-    )
-    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
-    email = forms.EmailField(label=_("E-mail address"), required=False)
-    password = forms.CharField(
-        label=_("Choose a password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        required=False,
-    )
-    language = forms.ChoiceField(label=_("Language for the study"), choices=settings.LANGUAGES)
-
-    def __init__(self, *args, study, **kwargs):
-        super().__init__(*args, **kwargs)
-        language = get_language()
-        self.study_sites = {
-            str(s.site_id): s for s in study.study_sites.select_related("site__country")
-        }
-        self.fields["site"].choices = [("", "—")] + [
-            (key, s.site.name) for key, s in self.study_sites.items()
-        ]
-        self.fields["diagnosis"].choices = (
-            [("", "—")]
-            + [
-                (d["code"], d["title"].get(language) or d["title"]["en"])
-                for d in study.definition["diagnoses"]
-            ]
-            + [("other", _("Another diagnosis, or none confirmed yet"))]
-        )
-        self.fields["language"].initial = language
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
 
 
 @require_GET

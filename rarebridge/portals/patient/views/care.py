@@ -12,11 +12,12 @@ from rarebridge.care.content import travel_checklist
 from rarebridge.care.documents import itinerary_context, itinerary_ics, itinerary_pdf
 from rarebridge.care.models import ChecklistEntry
 from rarebridge.care.selectors import checklist_state, own_invitation_get, own_invitations
-from rarebridge.portals.decorators import role_required
+from rarebridge.core.permissions import Perm
+from rarebridge.portals.decorators import perm_required
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def home(request):
     return render(
         request, "care/my_clinics.html", {"invitations": own_invitations(user=request.user)}
@@ -24,7 +25,7 @@ def home(request):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def itinerary(request, invitation_id: int):
     invitation = own_invitation_get(user=request.user, id=invitation_id)
     state = checklist_state(patient=invitation.patient, kind=ChecklistEntry.Kind.TRAVEL)
@@ -46,7 +47,7 @@ def itinerary(request, invitation_id: int):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def itinerary_pdf_view(request, invitation_id: int):
     invitation = own_invitation_get(user=request.user, id=invitation_id)
     pdf = itinerary_pdf(
@@ -58,7 +59,7 @@ def itinerary_pdf_view(request, invitation_id: int):
 
 
 @require_GET
-@role_required("patient")
+@perm_required(Perm.OWN_CARE)
 def itinerary_ics_view(request, invitation_id: int):
     invitation = own_invitation_get(user=request.user, id=invitation_id)
     response = HttpResponse(

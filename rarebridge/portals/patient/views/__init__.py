@@ -1,0 +1,1 @@
+"""The patient portal's pages, one module per area: program, study, peers, care."""

@@ -1,0 +1,1 @@
+"""The public portal's forms, one module per area. Forms validate; they never save."""
