@@ -117,10 +117,15 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+PORTALS = ("public", "patient", "counsellor", "staff")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "rarebridge" / "portals" / "templates"],
+        # Shared pieces (page frame, includes, error pages) first, then each portal's own.
+        "DIRS": [
+            BASE_DIR / "rarebridge" / "portals" / "templates",
+            *(BASE_DIR / "rarebridge" / "portals" / p / "templates" for p in PORTALS),
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
