@@ -84,7 +84,7 @@ def patients_page_for_user(
         audit_log(
             action="accounts.patient.listed",
             actor=by if by is not None else user,
-            organisation_id=(user.organisation_ids or [None])[0],
+            organisation_id=next(iter(user.organisation_ids), None),
             payload={"ids": shown, "query": query},
         )
     return page

@@ -147,8 +147,6 @@ class PatientCondition(PersonCondition):
 
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="conditions")
 
-    objects = ScopedManager(organisation="organisation")
-
     class Meta(PersonCondition.Meta):
         constraints = [
             models.UniqueConstraint(

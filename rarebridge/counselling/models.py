@@ -80,8 +80,6 @@ class CounsellorCondition(PersonCondition):
         CounsellorProfile, on_delete=models.CASCADE, related_name="conditions"
     )
 
-    objects = ScopedManager(organisation="organisation")
-
     class Meta(PersonCondition.Meta):
         constraints = [
             models.UniqueConstraint(

@@ -230,7 +230,7 @@ def counsellor_home(*, user, now: datetime | None = None) -> dict:
             )
         )
     )
-    shared = {}
+    shared: dict[int, list[ExerciseAnswer]] = {}
     for answer in ExerciseAnswer.objects.filter(
         enrolment__patient__in=patients, shared_with_counsellor=True
     ).select_related("exercise"):
@@ -264,7 +264,8 @@ def counsellor_home(*, user, now: datetime | None = None) -> dict:
         "today": today,
         "rows": rows,
         "late_notes": late_notes,
-        "certified": is_certified(counsellor=profile, at=now),
+        # A counsellor whose profile is not set up yet is not certified (and must not crash).
+        "certified": profile is not None and is_certified(counsellor=profile, at=now),
     }
 
 
@@ -305,7 +306,7 @@ def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
         )
         .order_by("country_id", "user__full_name")
     )
-    late = {}
+    late: dict[int, int] = {}
     for call in late_notes_for(counsellors=counsellors, now=now):
         late[call.counsellor_id] = late.get(call.counsellor_id, 0) + 1
     checklist_sizes = {

@@ -7,10 +7,11 @@ confirm them with its sites before go-live.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 LAST_CHECKED = dt.date(2026, 11, 1)
 
-COUNTRIES = {
+COUNTRIES: dict[str, dict[str, Any]] = {
     "DE": {
         "names": {
             "en": "Germany",

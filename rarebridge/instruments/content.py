@@ -104,18 +104,18 @@ def questionnaire(code: str, language: str) -> Questionnaire:
                 options=tuple(options),
             )
         )
-    items = _with_loaded_wording(code, language, items)
+    wording = _with_loaded_wording(code, language, items)
     return Questionnaire(
         code=code,
         title=_translated(data.get("_title"), language, data.get("title", code)),
         url=data.get("url", ""),
         version=data.get("version", ""),
         copyright=data.get("copyright", ""),
-        items=tuple(items),
+        items=tuple(wording),
     )
 
 
-def _with_loaded_wording(code: str, language: str, items: list) -> tuple:
+def _with_loaded_wording(code: str, language: str, items: list[Item]) -> tuple[Item, ...]:
     """Licensed or official wording loaded into the database replaces the shipped text."""
     loaded = (
         InstrumentText.objects.filter(instrument=code, language=language)

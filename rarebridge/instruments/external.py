@@ -29,6 +29,12 @@ def _flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _value(option: dict[str, Any]) -> int:
+    """An answer option's score: its weight where one is given, else its code."""
+    weight = _weight(option)
+    return int(weight if weight is not None else option["valueCoding"]["code"])
+
+
 def _weight(option: dict[str, Any]) -> float | None:
     for holder in (option, option.get("valueCoding", {})):
         for extension in holder.get("extension", []):
@@ -114,10 +120,7 @@ def map_external(*, external: dict[str, Any], ours: dict[str, Any], instrument: 
         if match is None:
             problems.append(f"{item['linkId']}: no item of {instrument} has its code")
             continue
-        our_values = [
-            int(_weight(o) if _weight(o) is not None else o["valueCoding"]["code"])
-            for o in match.get("answerOption", [])
-        ]
+        our_values = [_value(o) for o in match.get("answerOption", [])]
         mapped: dict[str, int] = {}
         for position, option in enumerate(item.get("answerOption", [])):
             coding = option.get("valueCoding", {})

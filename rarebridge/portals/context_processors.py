@@ -7,19 +7,26 @@ from rarebridge.core.permissions import Perm, user_has_perm
 
 
 def rarebridge(request):
+    """What every page needs: the reader's permissions (never role names), text size and
+    contrast, and the time zone pages are shown in."""
     user = getattr(request, "user", None)
-    signed_in = bool(user and user.is_authenticated)
-    roles = user.role_set() if signed_in else set()
-    perms = {str(p) for p in Perm if user_has_perm(user, p)} if signed_in else set()
+    if user is None or not user.is_authenticated:
+        return {
+            "demo_mode": settings.DEMO_MODE,
+            "current_time_zone": timezone.get_current_timezone_name(),
+            "rb_perms": set(),
+            "rb_is_patient": False,
+            "rb_is_staff": False,
+            "rb_text_size": request.COOKIES.get("rb_text", "normal"),
+            "rb_contrast": request.COOKIES.get("rb_contrast") == "1",
+        }
+    perms = {str(p) for p in Perm if user_has_perm(user, p)}
     return {
         "demo_mode": settings.DEMO_MODE,
         "current_time_zone": timezone.get_current_timezone_name(),
-        "rb_roles": roles,
         "rb_perms": perms,
         "rb_is_patient": str(Perm.OWN_PROGRAM) in perms,
-        "rb_is_staff": signed_in and user.is_staff_member,
-        "rb_text_size": user.text_size if signed_in else request.COOKIES.get("rb_text", "normal"),
-        "rb_contrast": user.high_contrast
-        if signed_in
-        else request.COOKIES.get("rb_contrast") == "1",
+        "rb_is_staff": user.is_staff_member,
+        "rb_text_size": user.text_size,
+        "rb_contrast": user.high_contrast,
     }

@@ -146,10 +146,10 @@ def version_get_for_admin(*, user, id: int) -> ProgramVersion:
 
 def translation_status(*, version: ProgramVersion) -> list[dict]:
     """Per language: chapters and guidelines present, and the review status."""
-    chapters = {}
+    chapters: dict[str, int] = {}
     for row in Chapter.objects.filter(version=version).values_list("language", flat=True):
         chapters[row] = chapters.get(row, 0) + 1
-    guidelines = {}
+    guidelines: dict[str, int] = {}
     for row in Guideline.objects.filter(version=version).values_list("language", flat=True):
         guidelines[row] = guidelines.get(row, 0) + 1
     return [

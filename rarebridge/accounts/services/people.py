@@ -70,7 +70,7 @@ def user_update_preferences(*, user: User, by: Actor | User, **changes) -> User:
                 action="accounts.preferences.changed",
                 actor=by,
                 obj=user,
-                organisation_id=(user.organisation_ids or [None])[0],
+                organisation_id=next(iter(user.organisation_ids), None),
                 # Values of personal fields stay out of the log; their names are enough.
                 payload={"fields": sorted(changed)},
             )

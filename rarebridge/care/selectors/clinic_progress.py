@@ -35,7 +35,12 @@ def clinic_progress(*, clinic: Clinic) -> dict[str, Any]:
     last = (
         clinic.replans.exclude(status=ClinicReplan.Status.QUEUED).order_by("-finished_at").first()
     )
-    if last is not None and clinic.planned_at and last.finished_at < clinic.planned_at:
+    if (
+        last is not None
+        and clinic.planned_at
+        and last.finished_at is not None
+        and last.finished_at < clinic.planned_at
+    ):
         last = None  # a plan from scratch came after it
     batch = list(clinic.replans.filter(batch=last.batch).order_by("pk")) if last else []
     shown = [*queued, *batch]

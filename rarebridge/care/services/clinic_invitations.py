@@ -176,7 +176,8 @@ def _check_appointment(
         raise ValidationError(_("An appointment can only follow one of the same patient's."))
     if appointment is not None and after is not None:
         # Following itself, or something that (in the end) follows it, can never be planned.
-        seen, step = set(), after
+        seen: set[int] = set()
+        step: RequiredAppointment | None = after
         while step is not None and step.pk not in seen:
             if step.pk == appointment.pk:
                 raise ValidationError(_("An appointment cannot come after itself."))

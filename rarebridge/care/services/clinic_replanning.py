@@ -256,7 +256,7 @@ def clinic_replans_requeue_due() -> int:
         )
         .order_by("clinic_id", "pk")
     )
-    first = {}
+    first: dict[int, int] = {}
     for replan in waiting:
         first.setdefault(replan.clinic_id, replan.pk)
     for replan_id in first.values():

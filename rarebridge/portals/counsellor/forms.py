@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,7 @@ class RuleForm(forms.Form):
     end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["start"] >= data["end"]:
             raise forms.ValidationError(_("The start time must be before the end time."))
         return data
@@ -83,7 +85,9 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, checklist=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = [(item["id"], item["label"]) for item in checklist]
+        cast(forms.ChoiceField, self.fields["topics"]).choices = [
+            (item["id"], item["label"]) for item in checklist
+        ]
 
 
 class AmendForm(forms.Form):

@@ -7,6 +7,8 @@ Thin: a selector reads what belongs to the signed-in patient, one service writes
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language, gettext_lazy
@@ -48,7 +50,9 @@ class JoinForm(forms.Form):
     def __init__(self, *args, conditions, **kwargs):
         super().__init__(*args, **kwargs)
         language = get_language()
-        self.fields["condition"].choices = [(c.pk, c.name_in(language)) for c in conditions]
+        cast(forms.ChoiceField, self.fields["condition"]).choices = [
+            (c.pk, c.name_in(language)) for c in conditions
+        ]
         self.conditions = {c.pk: c for c in conditions}
 
 

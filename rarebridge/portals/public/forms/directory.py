@@ -3,6 +3,8 @@ suggest an entry. No sign-in needed. Thin: selectors read, one service writes.""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +34,15 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, language: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Any country")), *country_choices(language)]
-        self.fields["language"].choices = [("", _("Any language")), *language_choices()]
-        self.fields["kind"].choices = [("", _("Any kind")), *DirectoryEntry.Kind.choices]
+        cast(forms.ChoiceField, self.fields["country"]).choices = [
+            ("", _("Any country")),
+            *country_choices(language),
+        ]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            ("", _("Any language")),
+            *language_choices(),
+        ]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", _("Any kind")),
+            *DirectoryEntry.Kind.choices,
+        ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language
@@ -55,10 +57,10 @@ class SelfReferralForm(forms.Form):
         self.study_sites = {
             str(s.site_id): s for s in study.study_sites.select_related("site__country")
         }
-        self.fields["site"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "—")] + [
             (key, s.site.name) for key, s in self.study_sites.items()
         ]
-        self.fields["diagnosis"].choices = (
+        cast(forms.ChoiceField, self.fields["diagnosis"]).choices = (
             [("", "—")]
             + [
                 (d["code"], d["title"].get(language) or d["title"]["en"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -40,8 +42,10 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, roles, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, ROLE_LABELS[r]) for r in Role if r in roles]
-        self.fields["site"].queryset = sites
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            (r.value, ROLE_LABELS[r]) for r in Role if r in roles
+        ]
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
 
 
 class CrisisResourceForm(forms.ModelForm):

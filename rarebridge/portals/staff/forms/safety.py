@@ -6,6 +6,8 @@ The forms live here, beside the only views that use them.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -86,7 +88,9 @@ class OnDutyForm(forms.Form):
     user = forms.ModelChoiceField(
         label=gettext_lazy("Supervisor on duty"), queryset=User.objects.none()
     )
-    country = forms.ModelChoiceField(label=gettext_lazy("Country"), queryset=None)
+    country: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("Country"), queryset=None
+    )
     starts_at = forms.DateTimeField(
         label=gettext_lazy("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -96,11 +100,11 @@ class OnDutyForm(forms.Form):
 
     def __init__(self, *args, people, countries, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people
-        self.fields["country"].queryset = countries
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = people
+        cast(forms.ModelChoiceField, self.fields["country"]).queryset = countries
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("starts_at") and data.get("ends_at") and data["starts_at"] >= data["ends_at"]:
             raise ValidationError(_("The end must be after the start."))
         return data

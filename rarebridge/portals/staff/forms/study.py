@@ -3,6 +3,8 @@ data entry and export. Views fetch through the trials selectors and call one ser
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language, gettext_lazy
@@ -36,8 +38,10 @@ class ReferralForm(forms.Form):
     def __init__(self, *args, study, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.sites = {str(s.site_id): s.site for s in sites}
-        self.fields["site"].choices = [(k, s.name) for k, s in self.sites.items()]
-        self.fields["diagnosis"].choices = [
+        cast(forms.ChoiceField, self.fields["site"]).choices = [
+            (k, s.name) for k, s in self.sites.items()
+        ]
+        cast(forms.ChoiceField, self.fields["diagnosis"]).choices = [
             (d["code"], d["title"].get(get_language()) or d["title"]["en"])
             for d in study.definition["diagnoses"]
         ] + [("other", _("Other or not confirmed"))]

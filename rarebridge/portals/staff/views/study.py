@@ -89,11 +89,11 @@ def participants(request, slug: str):
     counts = dict(
         everyone.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
-    rows = everyone.order_by("status", "-created_at")
+    ordered = everyone.order_by("status", "-created_at")
     status = request.GET.get("status", "")
     if status in Participant.Status.values:
-        rows = rows.filter(status=status)
-    rows = list(rows[:500])
+        ordered = ordered.filter(status=status)
+    rows = list(ordered[:500])
     if rows:
         audit_log(
             action="trials.participant.listed",
