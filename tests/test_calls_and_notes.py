@@ -206,7 +206,8 @@ def test_it_shows_the_weekday_of_each_weekly_time_in_the_persons_language(world,
 def test_it_renders_tables_and_checklists_in_guidelines():
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [ ] ask\n- [x] listen\n\n<b>x</b>")
     assert "<table>" in html and "<td>1</td>" in html
-    assert '<input type="checkbox" disabled> ask' in html and "[ ]" not in html
+    assert '<li class="task"><span class="task-box" aria-hidden="true">☐</span> ask' in html
+    assert "☑</span> listen" in html and "[ ]" not in html and "<input" not in html
     assert "&lt;b&gt;" in html  # raw HTML stays off
 
 

@@ -47,8 +47,11 @@ _TASK = re.compile(r"<li>(<p>)?\[( |x|X)\] ")
 
 
 def _task(match: re.Match) -> str:
-    checked = " checked" if match[2] in "xX" else ""
-    return f'<li class="task">{match[1] or ""}<input type="checkbox" disabled{checked}> '
+    # A box drawn as text, not a form control: nothing to label, nothing to tab to.
+    box = "\u2611" if match[2] in "xX" else "\u2610"
+    return (
+        f'<li class="task">{match[1] or ""}<span class="task-box" aria-hidden="true">{box}</span> '
+    )
 
 
 def render_markdown(text: str) -> str:
