@@ -1,6 +1,8 @@
 """Real concurrency on PostgreSQL: two people acting on the same thing at the same moment."""
 
+import itertools
 import threading
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -81,3 +83,50 @@ def test_it_lets_exactly_one_of_two_simultaneous_bookings_of_a_slot_through(cast
     assert refused[0].alternatives and slot not in refused[0].alternatives
     with scopes_disabled():
         assert Call.objects.filter(starts_at=slot, status="booked").count() == 1
+
+
+def test_it_lets_only_one_of_two_simultaneous_overlapping_bookings_through(cast):
+    """Rules 09:00-10:00 and 09:15-10:15; two patients book 09:00 and 09:15 at the same moment.
+    The starts differ, so the unique constraint cannot tell; the counsellor's row lock does."""
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrent transactions need PostgreSQL")
+    version, _ = program_version_load(path=SOURCE)
+    profile = counsellor_profile_upsert(
+        user=cast.counsellor, organisation_id=cast.org.pk, country_id="DE", languages=["de"]
+    )
+    for weekday in range(7):
+        for start, end in ((time(9), time(10)), (time(9, 15), time(10, 15))):
+            availability_rule_add(
+                counsellor=profile, weekday=weekday, start=start, end=end, by=cast.counsellor
+            )
+    certification_grant_unchecked(counsellor=profile, by=None)
+    enrolments = [
+        enrolment_start(patient=patient, version=version, start_date=date.today())
+        for patient in (
+            cast.patient,
+            PatientFactory(site=cast.site),
+        )
+    ]
+    zone = zoneinfo.ZoneInfo(cast.counsellor.time_zone)
+    for attempt in range(5):
+        day = datetime.now(UTC).date() + timedelta(days=2 + attempt)
+        starts = [
+            datetime.combine(day, time(9, 0), tzinfo=zone),
+            datetime.combine(day, time(9, 15), tzinfo=zone),
+        ]
+        results = _race(
+            [
+                lambda e=e, s=s, b=b, w=attempt + 1: call_book(
+                    enrolment=e, counsellor=profile, starts_at=s, week=w, by=b
+                )
+                for e, s, b in zip(
+                    enrolments, starts, (cast.patient.user, cast.coordinator), strict=True
+                )
+            ]
+        )
+        booked = [r for r in results if isinstance(r, Call)]
+        refused = [r for r in results if isinstance(r, SlotTaken)]
+        assert len(booked) == 1 and len(refused) == 1, (attempt, results)
+    with scopes_disabled():
+        calls = list(Call.objects.filter(counsellor=profile).order_by("starts_at"))
+    assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(calls))

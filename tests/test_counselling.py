@@ -269,8 +269,9 @@ def test_it_serves_a_private_calendar_feed_until_it_is_revoked(world, cast):
     assert Client().get(f"/calendar/{new_token}.ics").status_code == 200
 
 
-def test_it_locks_a_signed_note_and_keeps_amendments(world, cast):
+def test_it_locks_a_signed_note_and_keeps_amendments(world, cast, clock):
     call = _book(world, cast, day=2, hour=16, minute=0, week=1)
+    clock.move_to(datetime(2026, 3, 2, 16, 35, tzinfo=UTC))
     note = note_save(
         call=call,
         by=cast.counsellor,
@@ -381,8 +382,9 @@ def test_it_shows_the_supervisor_dashboard_with_a_constant_number_of_queries(wor
     assert as_user(cast.counsellor).get(reverse("staff:supervision")).status_code == 403
 
 
-def test_it_guards_the_note_page(world, cast, as_user):
+def test_it_guards_the_note_page(world, cast, as_user, clock):
     call = _book(world, cast, day=2, hour=16, minute=0, week=1)
+    clock.move_to(datetime(2026, 3, 2, 16, 35, tzinfo=UTC))
     url = reverse("counsellor:call_note", args=[call.pk])
     response = as_user(cast.counsellor).get(url)
     assert (
@@ -450,9 +452,10 @@ def test_it_saves_reminder_preferences(world, cast, as_user):
 
 
 def test_it_sends_the_counsellor_from_a_risky_note_to_raise_a_concern_and_shows_it_on_their_home(
-    world, cast, as_user, django_capture_on_commit_callbacks
+    world, cast, as_user, django_capture_on_commit_callbacks, clock
 ):
     call = _book(world, cast, day=2, hour=16, minute=0, week=1)
+    clock.move_to(datetime(2026, 3, 2, 16, 35, tzinfo=UTC))
     client = as_user(cast.counsellor)
     response = client.post(
         reverse("counsellor:call_note", args=[call.pk]),

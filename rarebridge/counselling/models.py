@@ -175,6 +175,17 @@ class Certification(TimeStampedModel):
         return self.revoked_at is None and self.valid_until > timezone.now()
 
 
+WEEKDAY_NAMES = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
+
+
 class AvailabilityRule(TimeStampedModel):
     """A weekly window in the counsellor's own time zone, e.g. Mondays 17:00-20:00."""
 
@@ -200,6 +211,11 @@ class AvailabilityRule(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.counsellor} {self.weekday} {self.start}-{self.end}"
+
+    @property
+    def weekday_name(self) -> str:
+        """The weekday in the active language ("Monday", "Montag", ...)."""
+        return str(WEEKDAY_NAMES[self.weekday]) if 0 <= self.weekday <= 6 else ""
 
 
 class AvailabilityException(TimeStampedModel):
@@ -255,6 +271,11 @@ class Call(TimeStampedModel):
     moved_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from"
     )
+    # The calendar event's identity: a move carries the UID to the new row and raises the
+    # sequence, so a calendar app updates the event it has instead of adding a second one.
+    # Empty for calls booked before this existed: ``calendar_uid`` falls back to the row's id.
+    ical_uid = models.CharField(max_length=100, blank=True)
+    sequence = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -287,6 +308,14 @@ class Call(TimeStampedModel):
 
         return self.starts_at + timedelta(minutes=self.minutes)
 
+    @property
+    def calendar_uid(self) -> str:
+        return self.ical_uid or f"call-{self.pk}@rarebridge"
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
+
 
 class CallNote(TimeStampedModel):
     class Engagement(models.IntegerChoices):
@@ -300,10 +329,20 @@ class CallNote(TimeStampedModel):
         UNSURE = "unsure", _("Unsure — discussed with supervisor")
         CONCERN = "concern", _("Concern raised")
 
+    class MissedReason(models.TextChoices):
+        NO_ANSWER = "no_answer", _("The patient did not answer")
+        LATE_CANCEL = "late_cancel", _("The patient cancelled late")
+        COUNSELLOR = "counsellor", _("I could not call")
+        TECHNICAL = "technical", _("A technical problem")
+        OTHER = "other", _("Another reason")
+
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     call = models.OneToOneField(Call, on_delete=models.PROTECT, related_name="note")
     held = models.BooleanField(_("the call took place"))
-    missed_reason = models.CharField(_("why it did not take place"), max_length=300, blank=True)
+    missed_code = models.CharField(
+        _("why it did not take place"), max_length=20, choices=MissedReason.choices, blank=True
+    )
+    missed_reason = models.CharField(_("more about why"), max_length=300, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration in minutes"), null=True, blank=True
     )

@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from rarebridge.accounts.selectors import patients_for_user
 from rarebridge.core.access import get_for_actor
+from rarebridge.core.actor import user_of
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.counselling.models import (
@@ -181,8 +182,66 @@ def call_get_for_user(*, user, id: int, need: str = "view", by=None) -> Call:
     return call
 
 
-def note_for_call(*, call: Call) -> CallNote | None:
-    return CallNote.objects.filter(call=call).prefetch_related("amendments__author").first()
+def note_for_call(*, call: Call, by=None) -> CallNote | None:
+    """The note of a call. Reading it is audited for everyone but its author (a supervisor
+    reading a counsellor's note), as ``by`` when given."""
+    note = CallNote.objects.filter(call=call).prefetch_related("amendments__author").first()
+    reader = user_of(by) if by is not None else None
+    if note is not None and reader is not None and reader.pk != note.written_by_id:
+        audit_log(action="counselling.note.viewed", actor=by, obj=note)
+    return note
+
+
+PAST_CALLS_SHOWN = 100
+
+
+def calls_for_counsellor(*, user, now: datetime | None = None) -> dict[str, list[Call]]:
+    """The counsellor's own calls: upcoming (soonest first) and past (latest first, with the
+    note's state), moved rows left out."""
+    now = now or timezone.now()
+    calls = (
+        Call.objects.filter(counsellor__user=user)
+        .exclude(status=Call.Status.MOVED)
+        .select_related("patient__user", "note")
+    )
+    return {
+        "upcoming": list(calls.filter(starts_at__gte=now).order_by("starts_at")),
+        "past": list(calls.filter(starts_at__lt=now).order_by("-starts_at")[:PAST_CALLS_SHOWN]),
+    }
+
+
+def calls_for_supervision(
+    *, user, counsellor_id: int | None = None, patient_id: int | None = None
+) -> QuerySet[Call]:
+    """Calls a supervisor may read, of one counsellor or one patient, latest first, each with
+    its note: only calls of patients in the supervisor's reach."""
+    if not user_has_perm(user, Perm.SUPERVISION_VIEW):
+        raise PermissionDenied
+    calls = (
+        Call.objects.filter(patient_id__in=patients_for_user(user=user).values("pk"))
+        .exclude(status=Call.Status.MOVED)
+        .select_related("patient__user", "counsellor__user", "note")
+        .order_by("-starts_at")
+    )
+    if counsellor_id is not None:
+        calls = calls.filter(counsellor_id=counsellor_id)
+    if patient_id is not None:
+        calls = calls.filter(patient_id=patient_id)
+    return calls
+
+
+def counsellor_get_for_supervisor(*, user, id: int) -> CounsellorProfile:
+    """A counsellor of the supervisor's organisations (404 otherwise)."""
+    if not user_has_perm(user, Perm.SUPERVISION_VIEW):
+        raise PermissionDenied
+    profile = (
+        CounsellorProfile.objects.filter(pk=id, organisation_id__in=user.organisation_ids)
+        .select_related("user", "country")
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
 
 
 def counsellor_home(*, user, now: datetime | None = None) -> dict:
@@ -301,8 +360,17 @@ def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
             caseload=Count(
                 "user__caseload", filter=Q(user__caseload__ended_at__isnull=True), distinct=True
             ),
-            held=Count("calls", filter=Q(calls__status=Call.Status.HELD), distinct=True),
-            missed=Count("calls", filter=Q(calls__status=Call.Status.MISSED), distinct=True),
+            # Only what happened counts: a call recorded for a time still ahead is not counted.
+            held=Count(
+                "calls",
+                filter=Q(calls__status=Call.Status.HELD, calls__starts_at__lte=now),
+                distinct=True,
+            ),
+            missed=Count(
+                "calls",
+                filter=Q(calls__status=Call.Status.MISSED, calls__starts_at__lte=now),
+                distinct=True,
+            ),
         )
         .order_by("country_id", "user__full_name")
     )
@@ -314,9 +382,12 @@ def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
         for g in Guideline.objects.filter(language="en").only("version_id", "week", "checklist")
     }
     fidelity: dict[int, list[float]] = {}
-    for note in CallNote.objects.filter(call__counsellor__in=counsellors, held=True).select_related(
-        "call__enrolment"
-    ):
+    for note in CallNote.objects.filter(
+        call__counsellor__in=counsellors,
+        held=True,
+        call__status=Call.Status.HELD,
+        call__starts_at__lte=now,
+    ).select_related("call__enrolment"):
         size = checklist_sizes.get((note.call.enrolment.version_id, note.call.week))
         if size:
             fidelity.setdefault(note.call.counsellor_id, []).append(len(note.topics) / size)
@@ -351,9 +422,16 @@ def patients_needing_reassignment(*, user, now: datetime | None = None):
     return patients_for_user(user=user).filter(Exists(stranded)).select_related("user", "site")
 
 
+FEED_PAST_DAYS = 56  # held and missed calls stay in the feed for eight weeks, with their status
+
+
 def feed_owner(*, token: str):
+    """The person whose feed the token opens; none (404) when it is revoked or the account is
+    no longer active."""
     feed = (
-        CalendarFeed.objects.filter(token_hash=feed_token_hash(token), revoked_at__isnull=True)
+        CalendarFeed.objects.filter(
+            token_hash=feed_token_hash(token), revoked_at__isnull=True, user__is_active=True
+        )
         .select_related("user")
         .first()
     )
@@ -363,12 +441,15 @@ def feed_owner(*, token: str):
 
 
 def calls_for_feed(*, user) -> list[Call]:
-    """A person's upcoming and recent calls, for their own calendar feed. The feed's token is
-    the credential, so this reads across the scope of the (anonymous) request."""
-    since = timezone.now() - timedelta(days=30)
+    """A person's upcoming and recent calls, for their own calendar feed: booked, held and
+    missed ones with their status, and cancelled ones marked cancelled so calendar apps drop
+    them. A moved row is left out: its UID lives on in the call it was moved to. The feed's
+    token is the credential, so this reads across the scope of the (anonymous) request."""
+    since = timezone.now() - timedelta(days=FEED_PAST_DAYS)
     with scopes_disabled():
         return list(
-            Call.objects.filter(starts_at__gte=since, status=Call.Status.BOOKED)
+            Call.objects.filter(starts_at__gte=since)
+            .exclude(status=Call.Status.MOVED)
             .filter(Q(patient__user=user) | Q(counsellor__user=user))
             .select_related("counsellor__user", "patient")
         )

@@ -73,7 +73,14 @@ def free_slots(
                 wall = datetime.combine(day, rule.start)
                 wall_end = datetime.combine(day, rule.end)
                 while wall + step <= wall_end:
-                    if not any(d == day and s <= wall.time() < e for d, s, e in blocked_hours):
+                    # The whole call must fit: an hour off that overlaps any part of it
+                    # (17:15-17:45 and a call at 17:00) blocks the slot, not only its start.
+                    if not any(
+                        d == day
+                        and datetime.combine(d, s) < wall + step
+                        and wall < datetime.combine(d, e)
+                        for d, s, e in blocked_hours
+                    ):
                         instant = _local(day, wall.time(), zone)
                         if instant is not None and start <= instant and instant + step <= end:
                             found.add(instant)

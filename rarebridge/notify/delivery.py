@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from email.mime.text import MIMEText
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,6 +19,21 @@ from rarebridge.notify.models import Channel, Message
 from rarebridge.notify.sms import get_gateway
 
 logger = logging.getLogger("rarebridge.notify.services")
+
+
+def _text_part(message: Message) -> MIMEText:
+    """The stored text attachment as a MIME part, with its parameters kept
+    (``text/calendar; method=REQUEST`` tells mail clients it is an invitation)."""
+    kind, *params = [p.strip() for p in (message.attachment_type or "text/plain").split(";")]
+    part = MIMEText(message.attachment, kind.split("/", 1)[-1], "utf-8")
+    for param in params:
+        key, _sep, value = param.partition("=")
+        if key.strip().lower() != "charset" and value:
+            part.set_param(key.strip(), value.strip())
+    part.add_header(
+        "Content-Disposition", "attachment", filename=message.attachment_name or "attachment.txt"
+    )
+    return part
 
 
 def message_deliver(*, message_id: int) -> str:
@@ -33,7 +49,10 @@ def message_deliver(*, message_id: int) -> str:
         return message.status  # already sent, cancelled, failed, or another worker has it
     try:
         if message.channel == Channel.EMAIL:
-            send_mail(message.subject, message.body, None, [message.to_address])
+            email = EmailMessage(message.subject, message.body, None, [message.to_address])
+            if message.attachment:
+                email.attach(_text_part(message))
+            email.send()
             provider_id = ""
         elif message.channel == Channel.SMS:
             provider_id = get_gateway().send(to=message.to_address, body=message.body)

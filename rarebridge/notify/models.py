@@ -72,6 +72,10 @@ class Message(TimeStampedModel):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # One file sent with an e-mail (a calendar invitation); other channels ignore it.
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from rarebridge.notify.tasks import deliver_message
 from rarebridge.notify.templates_store import get_template
 
 __all__ = [
+    "Attachment",
     "message_deliver",
     "message_mark_read",
     "message_send",
@@ -28,6 +30,16 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One text file sent with an e-mail (e.g. a calendar invitation). SMS and in-app
+    messages never carry it."""
+
+    name: str
+    content_type: str
+    content: str
 
 
 def _render(
@@ -51,6 +63,7 @@ def _create(
     tz_name: str,
     template_key: str,
     context: dict[str, Any],
+    attachment: Attachment | None = None,
 ) -> Message:
     existing = Message.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -71,6 +84,15 @@ def _create(
         subject=subject,
         body=body,
         idempotency_key=idempotency_key,
+        **(
+            {
+                "attachment_name": attachment.name,
+                "attachment_type": attachment.content_type,
+                "attachment": attachment.content,
+            }
+            if attachment is not None and channel == Channel.EMAIL
+            else {}
+        ),
     )
     transaction.on_commit(lambda: _enqueue(message.pk))
     return message
@@ -87,11 +109,13 @@ def message_send(
     context: dict[str, Any],
     idempotency_key: str,
     channels: tuple[str, ...] = (Channel.EMAIL,),
+    attachment: Attachment | None = None,
 ) -> list[Message]:
     """Render in the recipient's language and time zone and queue one message per channel.
 
     Channels the person cannot receive (no phone for SMS) are skipped. Calling again with the
-    same key returns the messages already made and sends nothing new.
+    same key returns the messages already made and sends nothing new. An ``attachment`` goes
+    with the e-mail only.
     """
     messages = []
     for channel in channels:
@@ -113,6 +137,7 @@ def message_send(
                 tz_name=recipient.time_zone,
                 template_key=template_key,
                 context=context,
+                attachment=attachment,
             )
         )
     return messages

@@ -37,14 +37,32 @@ CHECKLIST = re.compile(r"^- \[ \] (?P<label>.+?) \{#(?P<id>[a-z0-9]+(?:-[a-z0-9]
 UNSAFE = re.compile(r"<\s*/?\s*[a-zA-Z!]|javascript:|!\[", re.IGNORECASE)
 GUIDELINE_SECTIONS = 9
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
-    "image"
+_md = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable(["table", "strikethrough"])
+    .disable("image")
 )
+# "- [ ] item" / "- [x] item": a list item that starts with a box (tight or loose list).
+_TASK = re.compile(r"<li>(<p>)?\[( |x|X)\] ")
+
+
+def _task(match: re.Match) -> str:
+    # A box drawn as text, not a form control: nothing to label, nothing to tab to.
+    box = "\u2611" if match[2] in "xX" else "\u2610"
+    return (
+        f'<li class="task">{match[1] or ""}<span class="task-box" aria-hidden="true">{box}</span> '
+    )
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML with raw HTML and images switched off (they are escaped as text)."""
-    return _md.render(text)
+    """Markdown to HTML with raw HTML and images switched off (they are escaped as text);
+    GitHub-style tables and task lists ("- [ ] item") are rendered."""
+    return _TASK.sub(_task, _md.render(text))
+
+
+def guideline_html(markdown: str) -> str:
+    """A guideline's HTML: its checklist ids ({#topic-id}) stay out of the text."""
+    return render_markdown(CHECKLIST_ID_STRIP.sub("", markdown))
 
 
 @dataclass(frozen=True)
@@ -396,7 +414,7 @@ def _read_week_texts(checker, root, content, week, language, complete, checklist
         checker.add(
             guide_path, 1, "checklist ids must be the same, in the same order, as in English"
         )
-    html = render_markdown(CHECKLIST_ID_STRIP.sub("", guide))
+    html = guideline_html(guide)
     content.guidelines.append(
         GuidelineText(week=n, language=language, markdown=guide, html=html, checklist=items)
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.program_weeks import UnlockRule, WeekState, weeks_state
-from rarebridge.programs.content import LANGUAGES
+from rarebridge.programs.content import LANGUAGES, guideline_html
 from rarebridge.programs.models import (
     Chapter,
     Enrolment,
@@ -86,6 +86,10 @@ def guideline_in_language(
         g.language: g
         for g in Guideline.objects.filter(version=version, week=week, language__in=[language, "en"])
     }
+    for row in rows.values():
+        # Rendered from the Markdown each time, so versions loaded before the renderer learnt
+        # tables and task lists show them too.
+        row.html = guideline_html(row.markdown)
     if language in rows:
         return rows[language], False
     if "en" in rows:

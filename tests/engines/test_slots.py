@@ -49,6 +49,21 @@ def test_it_removes_exception_days_hours_and_booked_calls():
     ]
 
 
+def test_it_offers_a_slot_only_when_an_hour_off_leaves_the_whole_call_free():
+    # Monday 30 March, off 17:15-17:45: both the 17:00 and the 17:30 call would overlap it.
+    slots = _slots(
+        exceptions=[Exception_(day=date(2026, 3, 30), start=time(17, 15), end=time(17, 45))]
+    )
+    assert [s for s in slots if s.date() == date(2026, 3, 30)] == []
+    # Off 17:30-18:00 touches the 17:00 call only at its end: 17:00 stays.
+    slots = _slots(
+        exceptions=[Exception_(day=date(2026, 3, 30), start=time(17, 30), end=time(18, 0))]
+    )
+    assert [s for s in slots if s.date() == date(2026, 3, 30)] == [
+        datetime(2026, 3, 30, 15, 0, tzinfo=UTC)
+    ]
+
+
 def test_it_respects_a_rules_validity_dates():
     rule = WeeklyRule(weekday=0, start=time(17, 0), end=time(17, 30), valid_from=date(2026, 3, 30))
     assert [s.date() for s in _slots(rules=[rule])] == [date(2026, 3, 30), date(2026, 4, 6)]

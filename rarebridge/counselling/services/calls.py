@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from rarebridge.accounts.models import User
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
+from rarebridge.counselling.ics import calendar_for
 from rarebridge.counselling.models import Call, CounsellorProfile, ReminderPreference
 from rarebridge.counselling.selectors import free_slots_for, is_certified
-from rarebridge.notify.services import message_send
+from rarebridge.notify.services import Attachment, message_send
 
 
 class SlotTaken(Exception):
@@ -35,28 +36,60 @@ def _bookable(counsellor: CounsellorProfile) -> None:
         )
 
 
-def call_book(
-    *, enrolment, counsellor: CounsellorProfile, starts_at: datetime, week: int, by: Actor | User
-) -> Call:
-    """Book one weekly call in a free slot. Safe when two people try the same slot at once:
-    the database lets one in, the other gets SlotTaken with the next free slots."""
-    _bookable(counsellor)
-    if starts_at <= timezone.now():
+def _within_horizon(starts_at: datetime) -> None:
+    """The server's own limit on how far ahead a call may be booked or moved (the pages offer
+    the same horizon). Checked before any date arithmetic, so year 9999 is refused, not a 500."""
+    if starts_at.tzinfo is None:
+        raise ValidationError(_("Please choose a time from the list."), code="naive")
+    now = timezone.now()
+    if starts_at <= now:
         raise ValidationError(
             _("This time has already passed. Please choose another."), code="past"
         )
-    if starts_at not in free_slots_for(
-        counsellor=counsellor,
-        start=starts_at,
-        end=starts_at + timedelta(minutes=enrolment.version.call_minutes),
-    ):
-        raise SlotTaken(
-            free_slots_for(
-                counsellor=counsellor, start=starts_at, end=starts_at + timedelta(days=7)
-            )[:5]
+    if starts_at - now > timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise ValidationError(
+            _("Calls can be booked at most %(days)s days ahead. Please choose an earlier time.")
+            % {"days": settings.BOOKING_HORIZON_DAYS},
+            code="beyond_horizon",
         )
+
+
+def _alternatives(counsellor: CounsellorProfile, starts_at: datetime) -> list[datetime]:
+    return free_slots_for(
+        counsellor=counsellor, start=starts_at, end=starts_at + timedelta(days=7)
+    )[:5]
+
+
+def call_book(
+    *,
+    enrolment,
+    counsellor: CounsellorProfile,
+    starts_at: datetime,
+    week: int,
+    by: Actor | User,
+    _moved_from: Call | None = None,
+) -> Call:
+    """Book one weekly call in a free slot, where the whole call fits. Safe when two people
+    try the same or overlapping times at once: one gets in, the other gets SlotTaken with the
+    next free slots."""
+    _bookable(counsellor)
+    _within_horizon(starts_at)
+    minutes = enrolment.version.call_minutes
     try:
         with transaction.atomic():
+            # Overlap is checked under a row lock on the counsellor: bookings of one counsellor
+            # take turns, so two overlapping calls (09:00 and 09:15) cannot both pass the check.
+            # The unique constraint only catches the same start time; an exclusion constraint
+            # would need btree_gist and a range column, while the lock keeps the one check in
+            # Python (the slots engine) that SQLite runs too. SQLite has no row locks, but it
+            # lets one writer at a time in.
+            CounsellorProfile.objects.select_for_update().filter(pk=counsellor.pk).first()
+            if starts_at not in free_slots_for(
+                counsellor=counsellor,
+                start=starts_at,
+                end=starts_at + timedelta(minutes=minutes),
+            ):
+                raise SlotTaken([])
             call = Call.objects.create(
                 organisation_id=enrolment.organisation_id,
                 enrolment=enrolment,
@@ -64,8 +97,10 @@ def call_book(
                 counsellor=counsellor,
                 week=week,
                 starts_at=starts_at,
-                minutes=enrolment.version.call_minutes,
+                minutes=minutes,
                 booked_by=user_of(by),
+                ical_uid=_moved_from.calendar_uid if _moved_from else "",
+                sequence=_moved_from.sequence + 1 if _moved_from else 0,
             )
             audit_log(
                 action="counselling.call.booked",
@@ -74,17 +109,15 @@ def call_book(
                 payload={"week": week, "starts_at": starts_at.isoformat()},
             )
             _tell_both(call, "call_booked")
+    except SlotTaken:
+        raise SlotTaken(_alternatives(counsellor, starts_at)) from None
     except IntegrityError:
         if Call.objects.filter(enrolment=enrolment, week=week, status__in=Call.LIVE).exists():
             raise ValidationError(
                 _("There is already a call for this week. Move that one instead."),
                 code="week_taken",
             ) from None
-        raise SlotTaken(
-            free_slots_for(
-                counsellor=counsellor, start=starts_at, end=starts_at + timedelta(days=7)
-            )[:5]
-        ) from None
+        raise SlotTaken(_alternatives(counsellor, starts_at)) from None
     return call
 
 
@@ -103,7 +136,8 @@ def call_cancel(*, call: Call, by: Actor | User, reason: str) -> Call:
     with transaction.atomic():
         call.status = Call.Status.CANCELLED
         call.change_reason = reason
-        call.save(update_fields=["status", "change_reason", "updated_at"])
+        call.sequence += 1  # only ever rises: calendar apps apply the newest version
+        call.save(update_fields=["status", "change_reason", "sequence", "updated_at"])
         audit_log(
             action="counselling.call.cancelled", actor=by, obj=call, payload={"reason": reason}
         )
@@ -112,7 +146,8 @@ def call_cancel(*, call: Call, by: Actor | User, reason: str) -> Call:
 
 
 def call_reschedule(*, call: Call, new_start: datetime, by: Actor | User, reason: str) -> Call:
-    """Move a call to another free slot of the same counsellor; the old row stays as 'moved'."""
+    """Move a call to another free slot of the same counsellor; the old row stays as 'moved'.
+    The new row keeps the calendar UID and raises its sequence, so calendars move the event."""
     if not reason.strip():
         raise ValidationError(_("Please give a short reason."), code="reason_required")
     if call.status != Call.Status.BOOKED or _cutoff_passed(call):
@@ -120,6 +155,7 @@ def call_reschedule(*, call: Call, new_start: datetime, by: Actor | User, reason
             _("This call can no longer be changed here. Please contact your counsellor or site."),
             code="too_late",
         )
+    _within_horizon(new_start)
     with transaction.atomic():
         Call.objects.filter(pk=call.pk).update(
             status=Call.Status.MOVED, change_reason=reason, updated_at=timezone.now()
@@ -130,6 +166,7 @@ def call_reschedule(*, call: Call, new_start: datetime, by: Actor | User, reason
             starts_at=new_start,
             week=call.week,
             by=by,
+            _moved_from=call,
         )
         Call.objects.filter(pk=call.pk).update(moved_to=new)
         audit_log(
@@ -146,6 +183,9 @@ def call_reschedule(*, call: Call, new_start: datetime, by: Actor | User, reason
 
 
 def _tell_both(call: Call, template_key: str) -> None:
+    """Both people get the message, with the calendar event attached by e-mail: a request
+    (new or moved) or a cancellation, which their calendar app applies to the same UID."""
+    method = "CANCEL" if call.status == Call.Status.CANCELLED else "REQUEST"
     for person in (call.patient.user, call.counsellor.user):
         message_send(
             recipient=person,
@@ -159,6 +199,11 @@ def _tell_both(call: Call, template_key: str) -> None:
                 "patient_code": call.patient.code,
             },
             channels=("email", "inapp"),
+            attachment=Attachment(
+                name="invite.ics" if method == "REQUEST" else "cancel.ics",
+                content_type=f"text/calendar; method={method}; charset=utf-8",
+                content=calendar_for([call], person, method=method).decode("utf-8"),
+            ),
         )
 
 

@@ -14,6 +14,7 @@ from rarebridge.counselling.models import Call, CallNote, NoteAmendment
 
 NOTE_FIELDS = (
     "held",
+    "missed_code",
     "missed_reason",
     "duration_minutes",
     "topics",
@@ -29,8 +30,23 @@ def note_save(*, call: Call, by: Actor | User, sign: bool = False, **fields) -> 
     unknown = set(fields) - set(NOTE_FIELDS)
     if unknown:
         raise ValueError(f"Not a note field: {sorted(unknown)}")
-    if fields.get("held") is False and not str(fields.get("missed_reason", "")).strip():
-        raise ValidationError({"missed_reason": _("Please say why the call did not take place.")})
+    if fields.get("held") is True and not call.has_started:
+        # Only what happened counts: a call is held from its start time on, never before.
+        raise ValidationError(
+            _("This call has not started yet. You can record it from its start time on."),
+            code="not_started",
+        )
+    if fields.get("held") is False:
+        code = fields.get("missed_code") or ""
+        text = str(fields.get("missed_reason", "")).strip()
+        if not code and text:
+            fields["missed_code"] = code = CallNote.MissedReason.OTHER
+        if code not in CallNote.MissedReason.values:
+            raise ValidationError({"missed_code": _("Please say why the call did not take place.")})
+        if code == CallNote.MissedReason.OTHER and not text:
+            raise ValidationError({"missed_reason": _("Please describe the other reason.")})
+    elif fields.get("held") is True:
+        fields["missed_code"] = ""
     with transaction.atomic():
         note = CallNote.objects.select_for_update().filter(call=call).first()
         if note and note.signed_at:
@@ -52,7 +68,7 @@ def note_save(*, call: Call, by: Actor | User, sign: bool = False, **fields) -> 
             action="counselling.note.signed" if sign else "counselling.note.saved",
             actor=by,
             obj=note,
-            payload={"held": note.held, "risk": note.risk},
+            payload={"held": note.held, "missed": note.missed_code, "risk": note.risk},
         )
     return note
 

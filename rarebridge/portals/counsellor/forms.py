@@ -54,7 +54,14 @@ class NoteForm(forms.Form):
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
-    missed_reason = forms.CharField(label=_("If not, why?"), required=False, max_length=300)
+    missed_code = forms.ChoiceField(
+        label=_("If not, why?"),
+        choices=[("", "—"), *CallNote.MissedReason.choices],
+        required=False,
+    )
+    missed_reason = forms.CharField(
+        label=_("More about why (needed for another reason)"), required=False, max_length=300
+    )
     duration_minutes = forms.IntegerField(
         label=_("Duration in minutes"), required=False, min_value=0, max_value=180
     )

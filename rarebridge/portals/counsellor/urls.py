@@ -8,6 +8,7 @@ from rarebridge.portals.counsellor import views
 counsellor_patterns = [
     path("", views.home, name="home"),
     path("availability/", views.availability, name="availability"),
+    path("calls/", views.calls, name="calls"),
     path("calls/<int:pk>/note/", views.call_note, name="call_note"),
     path("calendar-feed/", views.calendar_feed, name="calendar_feed"),
     path("profile/", views.profile, name="profile"),

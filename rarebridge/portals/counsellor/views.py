@@ -19,6 +19,7 @@ from rarebridge.counselling.conditions import counsellor_conditions_for, counsel
 from rarebridge.counselling.ics import calendar_for
 from rarebridge.counselling.selectors import (
     call_get_for_user,
+    calls_for_counsellor,
     calls_for_feed,
     counsellor_home,
     counsellor_profile_for,
@@ -57,6 +58,13 @@ def home(request):
     context = counsellor_home(user=request.user)
     context["open_alerts"] = list(open_alerts_for_counsellor(user=request.user))
     return render(request, "counsellor/home.html", context)
+
+
+@require_GET
+@perm_required(Perm.CASELOAD)
+def calls(request):
+    """All of the counsellor's calls: upcoming, and past ones with their notes."""
+    return render(request, "counsellor/calls.html", calls_for_counsellor(user=request.user))
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,11 +129,12 @@ def call_note(request, pk: int):
     guideline, _fallback = guideline_in_language(
         version=call.enrolment.version, week=call.week, language=get_language()
     )
-    note = note_for_call(call=call)
+    note = note_for_call(call=call, by=request.actor)
     initial = None
     if note:
         initial = {
             "held": "yes" if note.held else "no",
+            "missed_code": note.missed_code,
             "missed_reason": note.missed_reason,
             "duration_minutes": note.duration_minutes,
             "topics": note.topics,

@@ -13,6 +13,7 @@ from rarebridge.portals.staff.views import (
     people,
     safety,
     study,
+    supervision_calls,
 )
 
 people_patterns = [
@@ -160,6 +161,12 @@ safety_patterns = [
     path("alerts/<int:pk>/acknowledge/", safety.alert_acknowledge_view, name="alert_acknowledge"),
     path("alerts/<int:pk>/close/", safety.alert_close_view, name="alert_close"),
     path("supervision/", safety.supervision, name="supervision"),
+    path(
+        "counsellors/<int:pk>/calls/",
+        supervision_calls.counsellor_calls,
+        name="counsellor_calls",
+    ),
+    path("calls/<int:pk>/note/", supervision_calls.call_note, name="call_note"),
     path("escalation/", safety.escalation, name="escalation"),
 ]
 

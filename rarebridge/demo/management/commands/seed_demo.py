@@ -263,6 +263,7 @@ class Command(BaseCommand):
                         sign=True,
                         held=held,
                         duration_minutes=30 if held else None,
+                        missed_code="" if held else "no_answer",
                         missed_reason=""
                         if held
                         else "No answer; a new time was offered by text message.",

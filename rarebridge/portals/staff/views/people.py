@@ -27,6 +27,7 @@ from rarebridge.accounts.services import invitation_create, invitation_revoke
 from rarebridge.core.permissions import Perm, Role
 from rarebridge.counselling.matching import fix_text, reason_text
 from rarebridge.counselling.selectors import (
+    calls_for_supervision,
     counsellor_get_for_manager,
     is_certified,
     matching_overview,
@@ -102,8 +103,15 @@ def patient_detail(request, pk: int):
         user_has_perm(request.user, Perm.PATIENT_CHANGE)
         and patients_for_user(user=request.user, perm=Perm.PATIENT_CHANGE).filter(pk=pk).exists()
     )
+    calls = (
+        calls_for_supervision(user=request.user, patient_id=patient.pk)
+        if user_has_perm(request.user, Perm.SUPERVISION_VIEW)
+        else None
+    )
     return render(
-        request, "staff/patient_detail.html", {"patient": patient, "can_change": can_change}
+        request,
+        "staff/patient_detail.html",
+        {"patient": patient, "can_change": can_change, "calls": calls},
     )
 
 
@@ -251,6 +259,7 @@ def program_preview(request, pk: int):
 @staff_required
 def supervision(request):
     context = supervisor_dashboard(user=request.user)
+    context["supervise"] = True  # each counsellor links to their calls and notes
     if user_has_perm(request.user, Perm.ALERT_HANDLE):
         context["open_alerts"] = alerts_for_user(user=request.user).exclude(status="closed").count()
     return render(request, "staff/supervision.html", context)
