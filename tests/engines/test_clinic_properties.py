@@ -44,8 +44,10 @@ from rarebridge.engines.clinic import (
     solve_greedy,
 )
 
+# The work limit decides; the wall clock is only a generous safety cap, so a loaded machine
+# gives the same plans as an idle one.
 OPTIONS = SolveOptions(
-    time_limit_seconds=2.0,
+    time_limit_seconds=60.0,
     deterministic_time_limit=0.5,
     explain_time_limit_seconds=1.0,
     num_workers=1,
