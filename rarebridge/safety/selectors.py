@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from rarebridge.accounts.models import User
-from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.accounts.models import RoleAssignment, User
+from rarebridge.accounts.selectors import organisation_wide_ids_for, patients_for_user, site_ids_for
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor
 from rarebridge.core.permissions import ROLE_PERMISSIONS, Perm, Role, role_has, user_has_perm
@@ -124,17 +124,15 @@ def supervision_organisation_for_user(*, user: User) -> Organisation:
 
 
 def supervision_counsellors_for_user(*, user: User) -> QuerySet[User]:
-    """People who may attend supervision in the organisations the person supervises."""
+    """People who may attend supervision at the sites the person supervises (every one of an
+    organisation they supervise as a whole)."""
     roles = [r.value for r in Role if role_has(r, Perm.SUPERVISION_ATTEND)]
-    return (
-        User.objects.filter(
-            is_active=True,
-            role_assignments__is_active=True,
-            role_assignments__organisation_id__in=_supervision_organisation_ids(user),
-            role_assignments__role__in=roles,
-        )
-        .distinct()
-        .order_by("full_name", "pk")
+    attending = RoleAssignment.objects.filter(is_active=True, role__in=roles).filter(
+        Q(site_id__in=site_ids_for(user, Perm.SUPERVISION_VIEW))
+        | Q(organisation_id__in=organisation_wide_ids_for(user, Perm.SUPERVISION_VIEW))
+    )
+    return User.objects.filter(is_active=True, pk__in=attending.values("user_id")).order_by(
+        "full_name", "pk"
     )
 
 
