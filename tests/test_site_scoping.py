@@ -410,3 +410,31 @@ def test_the_acceptance_page_follows_the_language_the_person_switched_to(cast):
     browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     page = browser.get(reverse("public:invitation_accept", args=[token]))
     assert page.headers["Content-Language"] == "fr"
+
+
+# --- the safety net reaches beyond the site --------------------------------------------------
+
+
+def test_whoever_the_chain_tells_may_open_and_acknowledge_the_alert(cast, as_user):
+    """Toronto has nobody who handles alerts, so its patient's alert falls back to the Hamburg
+    supervisor: being told is reach enough for that alert (never for the patient's record)."""
+    with time_machine.travel(NOW, tick=False):
+        concern = concern_raise(
+            patient=cast.other_patient,
+            level="high",
+            observed="PHQ-9 item 9: 2",
+            by=None,
+            source="questionnaire",
+        )
+    alert = Alert.objects.get(concern=concern)
+    assert cast.supervisor.pk in alert.chain
+    told = as_user(cast.supervisor)
+    assert told.get(reverse("safety:alert_detail", args=[alert.pk])).status_code == 200
+    assert cast.other_patient.code in told.get(reverse("safety:alerts")).content.decode()
+    response = told.post(reverse("safety:alert_acknowledge", args=[alert.pk]))
+    alert.refresh_from_db()
+    assert response.status_code == 302 and alert.acknowledged_by == cast.supervisor
+    patient_page = told.get(reverse("staff:patient_detail", args=[cast.other_patient.pk]))
+    assert patient_page.status_code == 404
+    untold = as_user(staff(Role.SUPERVISOR, cast.org, cast.site, full_name="Una Untold"))
+    assert untold.get(reverse("safety:alert_detail", args=[alert.pk])).status_code == 404

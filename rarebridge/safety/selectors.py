@@ -42,17 +42,27 @@ def alerts_for_user(*, user: User) -> QuerySet[Alert]:
     longest waiting."""
     if not user_has_perm(user, Perm.ALERT_HANDLE):
         raise PermissionDenied
-    reach = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
     return (
-        Alert.objects.filter(patient_id__in=reach)
+        Alert.objects.filter(_handled(user))
         .select_related("patient", "patient__site", "patient__country", "acknowledged_by")
         .annotate(status_rank=_rank("status", STATUS_RANK), level_rank=_rank("level", LEVEL_RANK))
         .order_by("status_rank", "level_rank", "created_at", "pk")
     )
 
 
+def _handled(user: User) -> Q:
+    """Alerts the person may handle: those about patients of the sites they reach with
+    ALERT_HANDLE, and any alert their escalation chain told them about (the chain may reach
+    beyond the site when nobody there answers: whoever is told can act on it)."""
+    if not user_has_perm(user, Perm.ALERT_HANDLE):
+        return Q(pk__in=[])
+    reach = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
+    told = AlertNotification.objects.filter(recipient=user).values("alert_id")
+    return Q(patient_id__in=reach) | Q(pk__in=told)
+
+
 def alert_can_handle(*, user: User, alert: Alert) -> bool:
-    return patients_for_user(user=user, perm=Perm.ALERT_HANDLE).filter(pk=alert.patient_id).exists()
+    return Alert.objects.filter(_handled(user), pk=alert.pk).exists()
 
 
 def alert_get_for_user(
@@ -63,11 +73,8 @@ def alert_get_for_user(
     The page names the patient, so every successful read is written to the audit log (as
     ``by``, the person with their address, when given; else ``user``).
     """
-    handled = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
     read = patients_for_user(user=user, perm=Perm.CONCERN_RAISE).values("pk")
-    readable = Alert.objects.filter(
-        Q(patient_id__in=handled) | Q(patient_id__in=read)
-    ).select_related(
+    readable = Alert.objects.filter(_handled(user) | Q(patient_id__in=read)).select_related(
         "concern",
         "concern__raised_by",
         "patient",
