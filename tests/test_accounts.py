@@ -2,6 +2,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -64,7 +65,11 @@ def test_it_refuses_a_weak_or_mismatched_password_and_keeps_the_invitation_open(
         {"password1": "12345", "password2": "12345"},
     )
     assert response.status_code == 200 and "error-summary" in response.content.decode()
-    response = Client().post(
+    # The page speaks the invitation's language (Dutch) unless the person switched: this one
+    # chose English with the language switcher.
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = english.post(
         reverse("public:invitation_accept", args=[token]),
         {"password1": "violet kettle harbour", "password2": "other"},
     )

@@ -26,7 +26,11 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def waiting(cast):
-    """Two counsellors in Hamburg (one speaks Polish too); two patients enrolled and waiting."""
+    """Two counsellors in Hamburg (one speaks Polish too); two patients enrolled and waiting,
+    one in Hamburg, one in Toronto. Matching across the two sites is the work of someone who
+    reaches both: here the supervisor, whose assignment is organisation-wide."""
+    cast.supervisor.role_assignments.update(organisation_wide=True)
+    cast.supervisor.__dict__.pop("_active_roles", None)
     with time_machine.travel(NOW, tick=False):
         version, _ = program_version_load(path=SOURCE)
         Assignment.objects.all().delete()
@@ -165,7 +169,7 @@ def test_it_puts_a_leaving_counsellors_patients_back_on_the_list(cast, as_user, 
     with time_machine.travel(NOW, tick=False):
         from rarebridge.counselling.services import match_accept
 
-        match_accept(patient=cast.other_patient, counsellor=cast.counsellor, by=cast.coordinator)
+        match_accept(patient=cast.other_patient, counsellor=cast.counsellor, by=cast.supervisor)
         as_user(cast.coordinator).post(
             reverse("staff:counsellor_deactivate", args=[waiting.profiles[0].pk]),
             {"reason": "moved away"},

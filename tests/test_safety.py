@@ -118,8 +118,17 @@ def test_it_raises_a_concern_from_the_page_and_audits_it(chain, as_user):
     assert AuditEntry.objects.filter(action="safety.alert.notified").count() == 1
 
 
+def organisation_wide(person: User) -> None:
+    """Give a supervisor the whole organisation (their role assignment's flag): the Toronto
+    patient is then in reach of a supervisor based in Hamburg."""
+    person.role_assignments.update(organisation_wide=True)
+    person.__dict__.pop("_active_roles", None)
+    person.__dict__.pop("_site_reach", None)
+
+
 def test_it_lets_a_supervisor_raise_a_concern_too(chain, as_user):
     cast = chain.cast
+    organisation_wide(chain.sofia)
     response = as_user(chain.sofia).post(
         raise_url(cast.other_patient), {"level": "medium", "observed": "Withdrawn lately."}
     )
@@ -548,6 +557,8 @@ def test_it_needs_an_outcome_and_a_note_to_close(chain, as_user):
 
 def test_it_shows_the_crisis_resources_of_the_patients_country(chain, as_user):
     cast = chain.cast
+    organisation_wide(chain.sofia)
+    organisation_wide(chain.sam)
     CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
     CrisisResourceFactory(country_id="CA", name="Talk Suicide Canada")
     german = raise_high(cast)

@@ -29,8 +29,11 @@ def test_it_gives_a_site_coordinator_only_their_site(cast):
     assert set(patients_for_user(user=cast.coordinator)) == {cast.patient}
 
 
-def test_it_gives_a_supervisor_the_whole_organisation(cast):
-    assert set(patients_for_user(user=cast.supervisor)) == {cast.patient, cast.other_patient}
+def test_it_gives_a_supervisor_their_site_and_the_organisation_only_by_the_flag(cast):
+    assert set(patients_for_user(user=cast.supervisor)) == {cast.patient}
+    cast.supervisor.role_assignments.update(organisation_wide=True)
+    supervisor = type(cast.supervisor).objects.get(pk=cast.supervisor.pk)
+    assert set(patients_for_user(user=supervisor)) == {cast.patient, cast.other_patient}
 
 
 def test_it_gives_a_patient_and_a_program_admin_no_patient_list(cast):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rarebridge.core.models import TimeStampedModel
-from rarebridge.core.permissions import STAFF_ROLES, Role
+from rarebridge.core.permissions import ORGANISATION_WIDE_ROLES, STAFF_ROLES, Role
 from rarebridge.core.timezones import validate_time_zone
 from rarebridge.network.models import Country, Organisation, Site
 
@@ -114,6 +114,10 @@ class RoleAssignment(TimeStampedModel):
     site = models.ForeignKey(
         Site, null=True, blank=True, on_delete=models.PROTECT, related_name="role_assignments"
     )
+    # A site-scoped role (supervisor, site coordinator) reaches its site only, unless this
+    # says it reaches every site of the organisation. Roles organisation-wide by nature
+    # (ORGANISATION_WIDE_ROLES) reach every site whatever this says.
+    organisation_wide = models.BooleanField(_("reaches the whole organisation"), default=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -125,6 +129,11 @@ class RoleAssignment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.role} @ {self.site or self.organisation}"
+
+    @property
+    def reaches_organisation(self) -> bool:
+        """Whether this assignment reaches every site of its organisation."""
+        return self.organisation_wide or self.role in ORGANISATION_WIDE_ROLES
 
 
 class PatientProfile(TimeStampedModel):

@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 from rarebridge.accounts.models import Invitation, PatientProfile, User
 from rarebridge.accounts.tokens import hash_token
 from rarebridge.core.access import get_for_actor
-from rarebridge.core.actor import Actor
+from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
 from rarebridge.core.models import AuditEntry
 from rarebridge.core.permissions import (
@@ -29,25 +29,78 @@ from rarebridge.core.permissions import (
 from rarebridge.network.models import Organisation, Site
 
 
+def _assignments_with(user: User, perm: Perm | None) -> list:
+    if user is None or not user.is_authenticated:
+        return []
+    return [a for a in user.active_roles() if perm is None or role_has(Role(a.role), perm)]
+
+
+def _organisation_site_ids(organisation_id: int) -> frozenset[int]:
+    return frozenset(
+        Site.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True)
+    )
+
+
+def site_ids_for(by: Actor | User | None, perm: Perm | None = None) -> frozenset[int]:
+    """The sites a person reaches with ``perm`` (with any role when None): the one place that
+    computes reach. A site-scoped role assignment reaches its site; one marked
+    ``organisation_wide``, or of a role organisation-wide by nature (trial manager, care
+    coordinator, program admin), every site of its organisation. Cached on the user."""
+    user = user_of(by)
+    if user is None:
+        return frozenset()
+    cache = user.__dict__.setdefault("_site_reach", {})
+    if perm not in cache:
+        ids: set[int] = set()
+        for assignment in _assignments_with(user, perm):
+            if assignment.reaches_organisation:
+                ids |= _organisation_site_ids(assignment.organisation_id)
+            elif assignment.site_id:
+                ids.add(assignment.site_id)
+        cache[perm] = frozenset(ids)
+    return cache[perm]
+
+
+def organisation_wide_ids_for(by: Actor | User | None, perm: Perm | None = None) -> set[int]:
+    """The organisations a person reaches as a whole with ``perm`` (every site, and what
+    belongs to no site: organisation-level invitations, counsellors without a site)."""
+    return {
+        a.organisation_id for a in _assignments_with(user_of(by), perm) if a.reaches_organisation
+    }
+
+
+def sites_for(by: Actor | User | None, perm: Perm | None = None) -> QuerySet[Site]:
+    """The sites a person reaches with ``perm`` (see :func:`site_ids_for`)."""
+    return (
+        Site.objects.filter(pk__in=site_ids_for(by, perm))
+        .select_related("country", "organisation")
+        .order_by("name")
+    )
+
+
+def reach_for(*, user: User) -> dict:
+    """What the person's roles reach, for their home page: the whole organisation, or sites."""
+    if organisation_wide_ids_for(user):
+        return {"whole": True, "sites": []}
+    return {"whole": False, "sites": [s.name for s in sites_for(user)]}
+
+
 def _patient_filter(user: User, perm: Perm) -> Q | None:
     """A filter for the patients ``user`` reaches with ``perm``; None when none."""
     clauses = Q(pk__in=[])
     found = False
-    for assignment in user.active_roles():
-        role = Role(assignment.role)
-        if not role_has(role, perm):
-            continue
-        reach = PATIENT_REACH.get(role)
+    for assignment in _assignments_with(user, perm):
+        reach = PATIENT_REACH.get(Role(assignment.role))
         if reach == "assigned":
             clauses |= Q(
                 organisation_id=assignment.organisation_id,
                 assignments__counsellor=user,
                 assignments__ended_at__isnull=True,
             )
+        elif reach == "site" and assignment.reaches_organisation:
+            clauses |= Q(organisation_id=assignment.organisation_id)
         elif reach == "site" and assignment.site_id:
             clauses |= Q(site_id=assignment.site_id)
-        elif reach == "organisation":
-            clauses |= Q(organisation_id=assignment.organisation_id)
         else:
             continue
         found = True
@@ -120,11 +173,22 @@ def invitable_roles_for(user: User) -> set[Role]:
 
 
 def invitations_for_user(*, user: User) -> QuerySet[Invitation]:
+    """Invitations into the sites the person reaches with PEOPLE_INVITE; those for no site
+    (organisation-level) only for people who reach the whole organisation."""
     if not user_has_perm(user, Perm.PEOPLE_INVITE):
         return Invitation.objects.none()
-    return Invitation.objects.filter(organisation_id__in=user.organisation_ids).select_related(
-        "site", "invited_by"
-    )
+    return Invitation.objects.filter(
+        Q(site_id__in=site_ids_for(user, Perm.PEOPLE_INVITE))
+        | Q(
+            site__isnull=True,
+            organisation_id__in=organisation_wide_ids_for(user, Perm.PEOPLE_INVITE),
+        )
+    ).select_related("site", "invited_by")
+
+
+def invitation_get_for_user(*, user: User, id: int, by: Actor | User | None = None) -> Invitation:
+    """One invitation in the person's reach (else 404)."""
+    return get_for_actor(invitations_for_user(user=user), by=by or user, pk=id)
 
 
 def invitation_get_by_token(*, token: str) -> Invitation:
@@ -170,6 +234,7 @@ def audit_entries_for_user(
 
 
 def sites_for_user(*, user: User):
+    """Every site of the person's organisations (for reach, see :func:`sites_for`)."""
     return Site.objects.filter(organisation_id__in=user.organisation_ids).select_related(
         "country", "organisation"
     )

@@ -106,7 +106,10 @@ class Actor:
 
     @cached_property
     def site_ids(self) -> frozenset[int]:
-        """Sites named by the person's role assignments (organisation-wide ones name none)."""
+        """Sites named by the person's role assignments (organisation-wide ones name none).
+
+        This is not the person's reach: ``accounts.selectors.site_ids_for(by, perm)`` is the one
+        place that says which sites a permission reaches (organisation-wide ones included)."""
         if self.user is None:
             return frozenset()
         return frozenset(a.site_id for a in self.user.active_roles() if a.site_id)

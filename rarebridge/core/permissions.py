@@ -23,8 +23,12 @@ class Role(StrEnum):
 # Everyone but patients works with other people's data and must enrol MFA first.
 STAFF_ROLES = frozenset(Role) - {Role.PATIENT}
 
-# Roles given for one site see that site only; the others see their whole organisation.
-SITE_SCOPED_ROLES = frozenset({Role.SITE_COORDINATOR})
+# Reach: which sites a role assignment covers. Roles given for one site reach that site only,
+# unless the assignment says ``organisation_wide``; the roles organisation-wide by nature reach
+# every site of their organisation. Counsellors reach the patients assigned to them.
+# ``accounts.selectors.site_ids_for`` is the one place that computes it.
+SITE_SCOPED_ROLES = frozenset({Role.SITE_COORDINATOR, Role.SUPERVISOR})
+ORGANISATION_WIDE_ROLES = frozenset({Role.TRIAL_MANAGER, Role.CARE_COORDINATOR, Role.PROGRAM_ADMIN})
 
 
 class Perm(StrEnum):
@@ -58,16 +62,15 @@ class Perm(StrEnum):
 
 
 # Which patients a role reaches with PATIENT_VIEW/PATIENT_CHANGE:
-#   "assigned"     - patients assigned to this counsellor
-#   "country"      - patients in the countries of the supervisor's assignment sites
-#   "site"         - patients of the assignment's site
-#   "organisation" - every patient of the organisation
+#   "assigned" - patients assigned to this counsellor
+#   "site"     - patients of the sites the assignment reaches (its site; every site of the
+#                organisation when organisation-wide, by the flag or by the role's nature)
 PATIENT_REACH: dict[Role, str] = {
     Role.COUNSELLOR: "assigned",
-    Role.SUPERVISOR: "organisation",
+    Role.SUPERVISOR: "site",
     Role.SITE_COORDINATOR: "site",
-    Role.TRIAL_MANAGER: "organisation",
-    Role.CARE_COORDINATOR: "organisation",
+    Role.TRIAL_MANAGER: "site",
+    Role.CARE_COORDINATOR: "site",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {

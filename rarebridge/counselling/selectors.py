@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django_scopes import scopes_disabled
 
-from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.accounts.models import RoleAssignment
+from rarebridge.accounts.selectors import organisation_wide_ids_for, patients_for_user, site_ids_for
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import user_of
 from rarebridge.core.audit import audit_log
-from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.core.permissions import Perm, Role, user_has_perm
 from rarebridge.counselling.models import (
     Assignment,
     AvailabilityException,
@@ -348,13 +349,28 @@ def supervisor_dashboard(*, user, now: datetime | None = None) -> dict:
     fidelity (share of guideline topics covered), in a fixed number of queries."""
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
-    return {"rows": _dashboard_rows(user=user, now=now)}
+    return {"rows": _dashboard_rows(user=user, perm=Perm.SUPERVISION_VIEW, now=now)}
 
 
-def _dashboard_rows(*, user, now: datetime | None = None) -> list[dict]:
+def counsellors_for_user(
+    *, user, perm: Perm = Perm.COUNSELLING_MANAGE
+) -> QuerySet[CounsellorProfile]:
+    """Counsellors in the person's reach with ``perm``: those whose counsellor role is given
+    for a site they reach; every counsellor of an organisation they reach as a whole."""
+    if not user_has_perm(user, perm):
+        return CounsellorProfile.objects.none()
+    at_sites = RoleAssignment.objects.filter(
+        role=Role.COUNSELLOR, is_active=True, site_id__in=site_ids_for(user, perm)
+    ).values("user_id")
+    return CounsellorProfile.objects.filter(
+        Q(user_id__in=at_sites) | Q(organisation_id__in=organisation_wide_ids_for(user, perm))
+    )
+
+
+def _dashboard_rows(*, user, perm: Perm, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
     counsellors = list(
-        CounsellorProfile.objects.filter(organisation_id__in=user.organisation_ids)
+        counsellors_for_user(user=user, perm=perm)
         .select_related("user", "country")
         .annotate(
             caseload=Count(
@@ -459,20 +475,29 @@ def supervisor_dashboard_rows_for_manager(*, user, now: datetime | None = None) 
     """The same rows as the supervisor dashboard, for coordinators managing counsellors."""
     if not user_has_perm(user, Perm.COUNSELLING_MANAGE):
         raise PermissionDenied
-    return _dashboard_rows(user=user, now=now)
+    return _dashboard_rows(user=user, perm=Perm.COUNSELLING_MANAGE, now=now)
 
 
 def counsellor_get_for_manager(*, user, id: int) -> CounsellorProfile:
+    """A counsellor in the person's reach (else 404)."""
     if not user_has_perm(user, Perm.COUNSELLING_MANAGE):
         raise PermissionDenied
-    profile = (
-        CounsellorProfile.objects.filter(pk=id, organisation_id__in=user.organisation_ids)
-        .select_related("user")
-        .first()
-    )
-    if profile is None:
-        raise Http404
-    return profile
+    return get_for_actor(counsellors_for_user(user=user).select_related("user"), by=user, pk=id)
+
+
+def counsellor_in_reach(*, user, counsellor: CounsellorProfile) -> bool:
+    """Whether a counsellor is in the reach of a person who manages counsellors."""
+    return counsellors_for_user(user=user).filter(pk=counsellor.pk).exists()
+
+
+def matching_counsellors_for_user(*, user, now: datetime) -> list:
+    """The counsellors the matching engine may suggest to this person: those in their reach."""
+    # Local: ``counselling.matching`` imports this module (free_slots_for_many).
+    from rarebridge.counselling.matching import counsellors_for_matching
+
+    reach = {str(pk) for pk in counsellors_for_user(user=user).values_list("user_id", flat=True)}
+    everyone = counsellors_for_matching(organisation_ids=user.organisation_ids, now=now)
+    return [c for c in everyone if str(c.id) in reach]
 
 
 def training_modules() -> QuerySet[TrainingModule]:
@@ -510,18 +535,13 @@ def waiting_patients_for_user(*, user):
 def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
     """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
     # Local: ``counselling.matching`` imports this module (free_slots_for_many).
-    from rarebridge.counselling.matching import (
-        counsellors_for_matching,
-        now_minute,
-        patient_for_matching,
-        weights,
-    )
+    from rarebridge.counselling.matching import now_minute, patient_for_matching, weights
 
     now = now or timezone.now()
     waiting = list(waiting_patients_for_user(user=user)[:100])
     if not waiting:
         return []
-    counsellors = counsellors_for_matching(organisation_ids=user.organisation_ids, now=now)
+    counsellors = matching_counsellors_for_user(user=user, now=now)
     profiles = {
         user_id: (pk, name)
         for user_id, pk, name in CounsellorProfile.objects.filter(

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from rarebridge.accounts.models import User
-from rarebridge.accounts.selectors import patients_for_user
+from rarebridge.accounts.models import RoleAssignment, User
+from rarebridge.accounts.selectors import organisation_wide_ids_for, patients_for_user, site_ids_for
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor
 from rarebridge.core.permissions import ROLE_PERMISSIONS, Perm, Role, role_has, user_has_perm
@@ -42,17 +42,27 @@ def alerts_for_user(*, user: User) -> QuerySet[Alert]:
     longest waiting."""
     if not user_has_perm(user, Perm.ALERT_HANDLE):
         raise PermissionDenied
-    reach = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
     return (
-        Alert.objects.filter(patient_id__in=reach)
+        Alert.objects.filter(_handled(user))
         .select_related("patient", "patient__site", "patient__country", "acknowledged_by")
         .annotate(status_rank=_rank("status", STATUS_RANK), level_rank=_rank("level", LEVEL_RANK))
         .order_by("status_rank", "level_rank", "created_at", "pk")
     )
 
 
+def _handled(user: User) -> Q:
+    """Alerts the person may handle: those about patients of the sites they reach with
+    ALERT_HANDLE, and any alert their escalation chain told them about (the chain may reach
+    beyond the site when nobody there answers: whoever is told can act on it)."""
+    if not user_has_perm(user, Perm.ALERT_HANDLE):
+        return Q(pk__in=[])
+    reach = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
+    told = AlertNotification.objects.filter(recipient=user).values("alert_id")
+    return Q(patient_id__in=reach) | Q(pk__in=told)
+
+
 def alert_can_handle(*, user: User, alert: Alert) -> bool:
-    return patients_for_user(user=user, perm=Perm.ALERT_HANDLE).filter(pk=alert.patient_id).exists()
+    return Alert.objects.filter(_handled(user), pk=alert.pk).exists()
 
 
 def alert_get_for_user(
@@ -63,11 +73,8 @@ def alert_get_for_user(
     The page names the patient, so every successful read is written to the audit log (as
     ``by``, the person with their address, when given; else ``user``).
     """
-    handled = patients_for_user(user=user, perm=Perm.ALERT_HANDLE).values("pk")
     read = patients_for_user(user=user, perm=Perm.CONCERN_RAISE).values("pk")
-    readable = Alert.objects.filter(
-        Q(patient_id__in=handled) | Q(patient_id__in=read)
-    ).select_related(
+    readable = Alert.objects.filter(_handled(user) | Q(patient_id__in=read)).select_related(
         "concern",
         "concern__raised_by",
         "patient",
@@ -124,17 +131,15 @@ def supervision_organisation_for_user(*, user: User) -> Organisation:
 
 
 def supervision_counsellors_for_user(*, user: User) -> QuerySet[User]:
-    """People who may attend supervision in the organisations the person supervises."""
+    """People who may attend supervision at the sites the person supervises (every one of an
+    organisation they supervise as a whole)."""
     roles = [r.value for r in Role if role_has(r, Perm.SUPERVISION_ATTEND)]
-    return (
-        User.objects.filter(
-            is_active=True,
-            role_assignments__is_active=True,
-            role_assignments__organisation_id__in=_supervision_organisation_ids(user),
-            role_assignments__role__in=roles,
-        )
-        .distinct()
-        .order_by("full_name", "pk")
+    attending = RoleAssignment.objects.filter(is_active=True, role__in=roles).filter(
+        Q(site_id__in=site_ids_for(user, Perm.SUPERVISION_VIEW))
+        | Q(organisation_id__in=organisation_wide_ids_for(user, Perm.SUPERVISION_VIEW))
+    )
+    return User.objects.filter(is_active=True, pk__in=attending.values("user_id")).order_by(
+        "full_name", "pk"
     )
 
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import User
-from rarebridge.accounts.selectors import email_confirmed
+from rarebridge.accounts.selectors import email_confirmed, site_ids_for
 from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor, user_of
-from rarebridge.core.permissions import PATIENT_REACH, Perm, Role, role_has
+from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.windows import ScheduleRules, WindowRule
 from rarebridge.instruments.models import Response
 from rarebridge.network.models import Site
@@ -35,53 +35,23 @@ from rarebridge.trials.models import (
 
 
 def _reach(user: User, perm: Perm) -> Q | None:
-    """Sites (Q on ``site``) a person reaches with ``perm``; None when none."""
-    if not user.is_authenticated:
+    """Sites (Q on ``site``) a person reaches with ``perm``; None when their roles do not carry
+    it. Reach is :func:`accounts.selectors.site_ids_for`: a site coordinator's site, every
+    site for a trial manager or an organisation-wide assignment."""
+    if not user.is_authenticated or not user_has_perm(user, perm):
         return None
-    clauses = Q(pk__in=[])
-    found = False
-    for assignment in user.active_roles():
-        role = Role(assignment.role)
-        if not role_has(role, perm):
-            continue
-        if PATIENT_REACH.get(role) == "site":
-            if not assignment.site_id:
-                continue
-            clauses |= Q(site_id=assignment.site_id)
-        else:
-            clauses |= Q(organisation_id=assignment.organisation_id)
-        found = True
-    return clauses if found else None
+    return Q(site_id__in=site_ids_for(user, perm))
 
 
 def participant_allowed(*, user: User, site: Site, perm: Perm) -> bool:
     """Whether ``user`` may act with ``perm`` on participants of ``site``."""
     if not user.is_authenticated:
         return False
-    for assignment in user.active_roles():
-        role = Role(assignment.role)
-        if not role_has(role, perm):
-            continue
-        if PATIENT_REACH.get(role) == "site":
-            if assignment.site_id == site.pk:
-                return True
-        elif assignment.organisation_id == site.organisation_id:
-            return True
-    return False
+    return site.pk in site_ids_for(user, perm)
 
 
 def _site_q(user: User, perm: Perm) -> Q:
-    clauses = Q(pk__in=[])
-    for assignment in user.active_roles():
-        role = Role(assignment.role)
-        if not role_has(role, perm):
-            continue
-        if PATIENT_REACH.get(role) == "site":
-            if assignment.site_id:
-                clauses |= Q(pk=assignment.site_id)
-        else:
-            clauses |= Q(organisation_id=assignment.organisation_id)
-    return clauses
+    return Q(pk__in=site_ids_for(user, perm))
 
 
 def studies_for_user(*, user: User) -> QuerySet[Study]:

@@ -13,12 +13,16 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from rarebridge.accounts.models import Invitation, User
-from rarebridge.accounts.selectors import invitable_roles_for
+from rarebridge.accounts.selectors import (
+    invitable_roles_for,
+    organisation_wide_ids_for,
+    site_ids_for,
+)
 from rarebridge.accounts.services.people import acting_self, role_assign
 from rarebridge.accounts.tokens import hash_token
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
-from rarebridge.core.permissions import SITE_SCOPED_ROLES, Role
+from rarebridge.core.permissions import SITE_SCOPED_ROLES, Perm, Role
 from rarebridge.network.models import Organisation, Site
 from rarebridge.notify.services import message_send_to_address
 
@@ -45,6 +49,16 @@ def invitation_create(
         raise PermissionDenied
     if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
         raise ValidationError({"site": _("Choose the site this person belongs to.")})
+    # Into a site the inviter reaches; without a site only when they reach the organisation.
+    if site is not None and (
+        site.organisation_id != organisation.pk
+        or site.pk not in site_ids_for(inviter, Perm.PEOPLE_INVITE)
+    ):
+        raise PermissionDenied
+    if site is None and organisation.pk not in organisation_wide_ids_for(
+        inviter, Perm.PEOPLE_INVITE
+    ):
+        raise PermissionDenied
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(

@@ -94,18 +94,29 @@ def role_assign(
     organisation: Organisation,
     site: Site | None,
     by: Actor | User | None,
+    organisation_wide: bool = False,
 ) -> RoleAssignment:
-    if role in SITE_SCOPED_ROLES | {Role.PATIENT} and site is None:
+    """Give ``user`` a role for ``site`` (or the organisation). ``organisation_wide`` lets a
+    site-scoped role (supervisor, site coordinator) reach every site of the organisation."""
+    if role == Role.PATIENT and site is None:
+        raise ValidationError(_("This role needs a site."), code="site_required")
+    if role in SITE_SCOPED_ROLES and site is None and not organisation_wide:
         raise ValidationError(_("This role needs a site."), code="site_required")
     if site is not None and site.organisation_id != organisation.pk:
         raise ValidationError(_("The site belongs to another organisation."), code="site_mismatch")
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(
-            user=user, role=role, organisation=organisation, site=site, defaults={"is_active": True}
+            user=user,
+            role=role,
+            organisation=organisation,
+            site=site,
+            defaults={"is_active": True, "organisation_wide": organisation_wide},
         )
-        if not assignment.is_active:
+        # Giving the role again never narrows a reach that was given organisation-wide.
+        if not assignment.is_active or (organisation_wide and not assignment.organisation_wide):
             assignment.is_active = True
-            assignment.save(update_fields=["is_active", "updated_at"])
+            assignment.organisation_wide = assignment.organisation_wide or organisation_wide
+            assignment.save(update_fields=["is_active", "organisation_wide", "updated_at"])
         if (
             role == Role.PATIENT
             and site is not None
@@ -123,10 +134,15 @@ def role_assign(
             actor=by,
             obj=assignment,
             organisation_id=organisation.pk,
-            payload={"role": str(role), "site": site.pk if site else None, "new": created},
+            payload={
+                "role": str(role),
+                "site": site.pk if site else None,
+                "organisation_wide": organisation_wide,
+                "new": created,
+            },
         )
-    if hasattr(user, "_active_roles"):
-        del user._active_roles
+    user.__dict__.pop("_active_roles", None)
+    user.__dict__.pop("_site_reach", None)
     return assignment
 
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rarebridge.accounts.models import PatientProfile, User
+from rarebridge.accounts.selectors import patients_for_user
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
-from rarebridge.counselling.matching import (
-    counsellors_for_matching,
-    now_minute,
-    patient_for_matching,
-    weights,
-)
+from rarebridge.counselling.matching import now_minute, patient_for_matching, weights
 from rarebridge.counselling.models import (
     Assignment,
     Call,
@@ -26,7 +22,12 @@ from rarebridge.counselling.models import (
     MatchDecline,
     MatchPreference,
 )
-from rarebridge.counselling.selectors import is_certified, waiting_patients_for_user
+from rarebridge.counselling.selectors import (
+    counsellor_in_reach,
+    is_certified,
+    matching_counsellors_for_user,
+    waiting_patients_for_user,
+)
 from rarebridge.engines import matching as engine
 from rarebridge.notify.services import message_send
 
@@ -68,6 +69,13 @@ def match_accept(
     """Pair a waiting patient with a counsellor (a suggestion, or an override with a reason),
     and tell both of them in their own languages."""
     profile = CounsellorProfile.objects.filter(user=counsellor).first()
+    person = user_of(by)
+    if person is not None and (
+        profile is None
+        or not counsellor_in_reach(user=person, counsellor=profile)
+        or not patients_for_user(user=person).filter(pk=patient.pk).exists()
+    ):
+        raise PermissionDenied  # the patient or the counsellor is outside the person's reach
     if profile is None or not profile.is_active or not is_certified(counsellor=profile):
         raise ValidationError(
             _("This counsellor cannot take patients at the moment."), code="not_bookable"
@@ -111,7 +119,7 @@ def match_batch_accept(*, user: User) -> tuple[int, int]:
     waiting = {str(p.pk): p for p in waiting_patients_for_user(user=user)}
     result = engine.match_batch(
         patients=[patient_for_matching(patient=p, now=now) for p in waiting.values()],
-        counsellors=counsellors_for_matching(organisation_ids=user.organisation_ids, now=now),
+        counsellors=matching_counsellors_for_user(user=user, now=now),
         now=now_minute(now),
         weights=weights(),
     )
@@ -161,7 +169,11 @@ def match_request_change(*, patient: PatientProfile, by: Actor | User, reason: s
 
 
 def counsellor_deactivate(*, profile: CounsellorProfile, by: Actor | User, reason: str) -> int:
-    """A counsellor leaves: no new bookings, and their patients go back to the waiting list."""
+    """A counsellor leaves: no new bookings, and their patients go back to the waiting list.
+    Only someone whose reach covers the counsellor's site may do it (the system always may)."""
+    person = user_of(by)
+    if person is not None and not counsellor_in_reach(user=person, counsellor=profile):
+        raise PermissionDenied
     with transaction.atomic():
         profile.is_active = False
         profile.save(update_fields=["is_active", "updated_at"])

@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,15 @@ from rarebridge.counselling.models import (
     TrainingAttendance,
     TrainingModule,
 )
-from rarebridge.counselling.selectors import training_gaps
+from rarebridge.counselling.selectors import counsellor_in_reach, training_gaps
+
+
+def _check_reach(counsellor: CounsellorProfile, by: Actor | User | None) -> None:
+    """Training and certification are recorded only by someone whose reach covers the
+    counsellor's site (the system, loading or importing, always may)."""
+    person = user_of(by)
+    if person is not None and not counsellor_in_reach(user=person, counsellor=counsellor):
+        raise PermissionDenied
 
 
 def counsellor_profile_upsert(
@@ -56,6 +64,7 @@ def counsellor_profile_upsert(
 def training_attendance_record(
     *, counsellor: CounsellorProfile, module: TrainingModule, attended_on: date, by: Actor | User
 ) -> TrainingAttendance:
+    _check_reach(counsellor, by)
     with transaction.atomic():
         row, _created = TrainingAttendance.objects.get_or_create(
             counsellor=counsellor,
@@ -86,6 +95,7 @@ def training_attendance_record(
 def roleplay_sign_off(
     *, counsellor: CounsellorProfile, results: dict[str, bool], by: Actor | User
 ) -> RolePlayAssessment:
+    _check_reach(counsellor, by)
     with transaction.atomic():
         assessment = RolePlayAssessment.objects.create(
             organisation_id=counsellor.organisation_id,
@@ -106,6 +116,7 @@ def roleplay_sign_off(
 
 def certification_grant(*, counsellor: CounsellorProfile, by: Actor | User) -> Certification:
     """Certify a counsellor who attended every core module and passed the role-play."""
+    _check_reach(counsellor, by)
     gaps = training_gaps(counsellor=counsellor)
     if gaps:
         raise ValidationError(

@@ -27,6 +27,7 @@ from rarebridge.core.permissions import Perm
 from rarebridge.notify.models import Channel
 from rarebridge.notify.services import message_send
 from rarebridge.safety.models import Alert, AlertNotification, Concern, Level
+from rarebridge.safety.selectors import alert_can_handle
 from rarebridge.safety.services.chain import _unique, escalation_chain
 
 logger = logging.getLogger(__name__)
@@ -270,11 +271,7 @@ def _alert_escalate(*, alert_id: int, now: datetime) -> bool:
 
 
 def _require_handler(*, user: User, alert: Alert) -> None:
-    if (
-        not patients_for_user(user=user, perm=Perm.ALERT_HANDLE)
-        .filter(pk=alert.patient_id)
-        .exists()
-    ):
+    if user is None or not alert_can_handle(user=user, alert=alert):
         raise PermissionDenied
 
 

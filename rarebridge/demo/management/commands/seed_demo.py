@@ -18,7 +18,7 @@ from rarebridge.accounts.mfa import demo_totp_secret, totp_enrol
 from rarebridge.accounts.models import PatientProfile, User
 from rarebridge.accounts.services import role_assign, user_create
 from rarebridge.care.demo import care_demo_load
-from rarebridge.core.permissions import Role
+from rarebridge.core.permissions import ORGANISATION_WIDE_ROLES, Role
 from rarebridge.counselling.models import Assignment, Call
 from rarebridge.counselling.selectors import free_slots_for
 from rarebridge.counselling.services import (
@@ -178,7 +178,17 @@ class Command(BaseCommand):
                 sites=sites,
                 password_hash=password_hash,
             )
-            role_assign(user=user, role=role, organisation=org, site=site, by=None)
+            # Trial manager, care coordinator and program admin reach every site (their
+            # nature, said on the assignment too); each site's supervisor and coordinator
+            # reach their own site only.
+            role_assign(
+                user=user,
+                role=role,
+                organisation=org,
+                site=site,
+                by=None,
+                organisation_wide=role in ORGANISATION_WIDE_ROLES,
+            )
             totp_enrol(user=user, secret=demo_totp_secret(email))
         for _code, _name, _city, _tz, key in SITES:
             self._patients(key=key, site=sites[key], org=org, rng=rng, password_hash=password_hash)

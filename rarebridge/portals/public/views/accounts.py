@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -93,6 +94,13 @@ def preferences(request):
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request, token: str):
     invitation = invitation_get_by_token(token=token)
+    # The page (and the welcome after it) speaks the invitation's language, unless the person
+    # chose another one with the language switcher (its cookie).
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    language = chosen if chosen in LANGUAGE_CODES else invitation.language
+    if language in LANGUAGE_CODES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
     if not invitation.is_open:
         return render(request, "public/invitation_closed.html", status=410)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)

@@ -15,12 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rarebridge.accounts.selectors import (
     audit_entries_for_user,
     invitable_roles_for,
+    invitation_get_for_user,
     invitations_for_user,
     organisation_for_user,
     patient_get_for_user,
     patients_for_user,
     patients_page_for_user,
-    sites_for_user,
+    reach_for,
+    sites_for,
     user_has_perm,
 )
 from rarebridge.accounts.services import invitation_create, invitation_revoke
@@ -77,6 +79,7 @@ def home(request):
             "role_labels": [ROLE_LABELS[Role(r)] for r in sorted(roles)],
             "assignments": request.user.active_roles(),
             "patient_count": patients_for_user(user=request.user).count(),
+            "reach": reach_for(user=request.user),
         },
     )
 
@@ -134,7 +137,7 @@ def _invitation_form(request, data=None):
     roles = invitable_roles_for(user)
     if not roles:
         raise PermissionDenied
-    return InvitationForm(data, roles=roles, sites=sites_for_user(user=user))
+    return InvitationForm(data, roles=roles, sites=sites_for(user, Perm.PEOPLE_INVITE))
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,9 +176,7 @@ def invitations(request):
 @require_POST
 @staff_required
 def invitation_revoke_view(request, pk: int):
-    invitation = invitations_for_user(user=request.user).filter(pk=pk).first()
-    if invitation is None:
-        raise PermissionDenied
+    invitation = invitation_get_for_user(user=request.user, id=pk, by=request.actor)
     invitation_revoke(invitation=invitation, by=request.actor)
     messages.success(request, _("The invitation was withdrawn."))
     return redirect("staff:invitations")
