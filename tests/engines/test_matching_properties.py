@@ -227,6 +227,8 @@ class Reference:
         return {
             Criterion.CERTIFIED: counsellor.certified,
             Criterion.ACTIVE: counsellor.active,
+            Criterion.SITE: patient.allowed_sites is None
+            or counsellor.site in patient.allowed_sites,
             Criterion.LANGUAGE: bool(patient.languages & counsellor.languages),
             Criterion.NOT_DECLINED: counsellor.id not in patient.declined_counsellor_ids,
             Criterion.REQUIREMENTS: (

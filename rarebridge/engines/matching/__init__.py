@@ -43,6 +43,7 @@ smaller id, and the solver is deterministic.
 
 from .model import (
     DEFAULT_PLAN,
+    DEFAULT_WAKING_HOURS,
     DEFAULT_WEIGHTS,
     HARD_CRITERIA,
     MINUTES_PER_DAY,
@@ -50,6 +51,7 @@ from .model import (
     PREFERENCE_CRITERIA,
     Assignment,
     BatchResult,
+    BookedSlot,
     CallPlan,
     Counsellor,
     Criterion,
@@ -70,14 +72,18 @@ from .model import (
     SuggestionList,
     TimeRange,
     Unmatched,
+    WakingHours,
+    WeeklySlot,
     minute_to_datetime,
     params,
     utc_minute,
 )
+from .slots import expand_weekly_slots
 from .solve import explain_pair, match_batch, match_greedy, suggest_counsellors
 
 __all__ = [
     "DEFAULT_PLAN",
+    "DEFAULT_WAKING_HOURS",
     "DEFAULT_WEIGHTS",
     "HARD_CRITERIA",
     "MINUTES_PER_DAY",
@@ -85,6 +91,7 @@ __all__ = [
     "PREFERENCE_CRITERIA",
     "Assignment",
     "BatchResult",
+    "BookedSlot",
     "CallPlan",
     "Counsellor",
     "Criterion",
@@ -105,6 +112,9 @@ __all__ = [
     "SuggestionList",
     "TimeRange",
     "Unmatched",
+    "WakingHours",
+    "WeeklySlot",
+    "expand_weekly_slots",
     "explain_pair",
     "match_batch",
     "match_greedy",

@@ -26,8 +26,7 @@ from .model import (
     Unmatched,
     params,
 )
-from .pairs import requirements_missed
-from .timegrid import Grid, Timing
+from .pairs import requirements_missed, site_allowed
 
 __all__ = ["REPORTED_IDS", "unmatched_report"]
 
@@ -43,10 +42,12 @@ _SHORTFALL_RANK = {
     ReasonCode.NO_COMMON_SLOT: 0,
     ReasonCode.NO_FIRST_CALL_IN_WINDOW: 1,
     ReasonCode.NO_WEEKLY_SERIES: 2,
+    ReasonCode.NO_BOOKABLE_SLOT: 3,
 }
 _FIX_OF: dict[Criterion, FixCode] = {
     Criterion.CERTIFIED: FixCode.CERTIFY_COUNSELLORS,
     Criterion.ACTIVE: FixCode.REACTIVATE_COUNSELLORS,
+    Criterion.SITE: FixCode.ALLOW_CROSS_BORDER,
     Criterion.NOT_DECLINED: FixCode.REVIEW_DECLINED,
     Criterion.CAPACITY: FixCode.RAISE_CAPACITY,
     Criterion.CALL_TIMES: FixCode.WIDEN_CALL_TIMES,
@@ -61,9 +62,9 @@ def unmatched_report(
     *,
     patient: Patient,
     counsellors: Sequence[Counsellor],
-    timing_of: Callable[[int], Timing],
-    patient_timing: Timing,
-    grid: Grid,
+    time_fits: Callable[[int], bool],
+    time_shortfall: Callable[[int], ReasonCode],
+    has_call_times: bool,
     plan: CallPlan,
     eligible: Collection[int] | None = None,
 ) -> Unmatched:
@@ -72,6 +73,8 @@ def unmatched_report(
     ``eligible`` (indices into ``counsellors``) is what the batch already knows passes every
     hard constraint; with it the report needs no time test for those counsellors, and a
     non-empty ``eligible`` means the batch gave their places to other patients.
+    ``time_fits(index)`` is the call-times test of the pair (a weekly series, or in slot mode
+    a bookable slot); ``time_shortfall(index)`` names how a pair that fails it falls short.
     """
     first_fail: list[int] = []
     # Counsellors who miss exactly one thing, by that thing (a criterion or a requirement).
@@ -88,6 +91,9 @@ def unmatched_report(
         if not counsellor.active:
             fails.append(Criterion.ACTIVE)
             stages.append(_STAGE[Criterion.ACTIVE])
+        if not site_allowed(patient, counsellor):
+            fails.append(Criterion.SITE)
+            stages.append(_STAGE[Criterion.SITE])
         if not patient.languages & counsellor.languages:
             fails.append(Criterion.LANGUAGE)
             stages.append(_STAGE[Criterion.LANGUAGE])
@@ -103,16 +109,13 @@ def unmatched_report(
             stages.append(_STAGE[Criterion.CAPACITY])
         if len(fails) <= 1:
             # Time is the dear test: run it only where it changes the funnel or a fix.
-            if eligible is not None and not fails:
-                time_ok = index in eligible
-            else:
-                time_ok = grid.fits(patient_timing, timing_of(index))
+            known = eligible is not None and not fails
+            time_ok = index in eligible if known and eligible is not None else time_fits(index)
             if not time_ok:
                 fails.append(Criterion.CALL_TIMES)
                 stages.append(_TIME_STAGE)
-                if len(fails) == 1 and patient_timing.starts:
-                    common = patient_timing.starts & timing_of(index).starts
-                    code = grid.shortfall(common)
+                if len(fails) == 1 and has_call_times:
+                    code = time_shortfall(index)
                     if best_shortfall is None or (
                         _SHORTFALL_RANK[code] > _SHORTFALL_RANK[best_shortfall]
                     ):
@@ -147,7 +150,7 @@ def unmatched_report(
         taken=taken,
         missed_requirements=missed_requirements,
         shortfall=best_shortfall,
-        patient_timing=patient_timing,
+        has_call_times=has_call_times,
         declined=stopped_at.get(_STAGE[Criterion.NOT_DECLINED], []),
     )
     return Unmatched(
@@ -168,7 +171,7 @@ def _blocking_reason(
     taken: Sequence[str],
     missed_requirements: set[Requirement],
     shortfall: ReasonCode | None,
-    patient_timing: Timing,
+    has_call_times: bool,
     declined: Sequence[str],
 ) -> Reason:
     if blocking is None:
@@ -208,7 +211,15 @@ def _blocking_reason(
         )
     if blocking is Criterion.CAPACITY:
         return Reason(blocking, ReasonCode.NO_CAPACITY, False, 0, params(counsellors=prior))
-    if not patient_timing.starts:
+    if blocking is Criterion.SITE:
+        return Reason(
+            blocking,
+            ReasonCode.SITE_NOT_ALLOWED,
+            False,
+            0,
+            params(sites=tuple(sorted(patient.allowed_sites or ())), counsellors=prior),
+        )
+    if not has_call_times:
         return Reason(blocking, ReasonCode.NO_CALL_TIMES, False, 0, params(counsellors=prior))
     return Reason(
         blocking,

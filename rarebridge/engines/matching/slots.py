@@ -1,0 +1,280 @@
+"""Slot capacity: a counsellor's recurring weekly slots as a shared, bookable resource.
+
+A ``WeeklySlot`` is one whole series (six calls at the same local weekday and time in the
+counsellor's zone). The engine checks each slot once against the plan (the calls' count,
+length, grid, weekly rhythm and first-call window) and against the counsellor's waking hours,
+then indexes it on the grid: a patient can keep a slot when every call of it is inside the
+patient's call times and the patient's waking hours.
+
+The fit test is bit logic, as in ``timegrid``. Across a daylight saving change a slot's calls
+are not exactly a week apart in UTC; the offsets of its calls from the first (in grains) are
+its ``pattern``, and a population has only a handful of patterns (one per zone rule and side of
+the change). For each pattern, bit ``i`` of a patient's ``anchors`` is set when the patient can
+take calls at ``i`` plus every offset; a slot fits when the bit of its first call is set. A
+counsellor keeps, per pattern, the mask of its slots' first calls, so a pair's fitting slots are
+one ``&`` per pattern.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .model import (
+    BookedSlot,
+    CallPlan,
+    Counsellor,
+    MatchingError,
+    TimeRange,
+    WakingHours,
+    WeeklySlot,
+    minute_to_datetime,
+    utc_minute,
+)
+from .timegrid import Grid
+
+__all__ = ["CounsellorSlots", "SlotBook", "expand_weekly_slots"]
+
+Pattern = tuple[int, ...]
+
+
+def _lowest_bit(mask: int) -> int:
+    return (mask & -mask).bit_length() - 1
+
+
+def _bits(mask: int) -> Iterable[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+@dataclass(slots=True)
+class CounsellorSlots:
+    """One counsellor's usable slots, indexed for the fit test.
+
+    ``resources`` are the keys (slots sharing a key are alternatives with one capacity);
+    ``by_first`` maps the grain of a slot's first call to (resource, slot index);
+    ``firsts`` maps each pattern to the mask of the first-call grains of its slots.
+    """
+
+    slots: list[WeeklySlot] = field(default_factory=list)
+    resource_of: list[int] = field(default_factory=list)
+    resources: int = 0
+    by_first: dict[int, int] = field(default_factory=dict)  # first grain -> slot index
+    firsts: dict[Pattern, int] = field(default_factory=dict)
+
+
+class SlotBook:
+    """Slots of every counsellor and the waking-hour masks of every zone, for one run."""
+
+    def __init__(self, *, grid: Grid, plan: CallPlan, now: int, waking: WakingHours) -> None:
+        self.grid = grid
+        self.plan = plan
+        self.now = now
+        self.waking = waking
+        self._waking_masks: dict[str, int] = {}
+        self.patterns: dict[Pattern, int] = {}  # pattern -> its number
+
+    def waking_mask(self, zone: str) -> int:
+        """Grains at which a whole call lies inside waking hours, local time in ``zone``."""
+        mask = self._waking_masks.get(zone)
+        if mask is None:
+            grid = self.grid
+            tz = ZoneInfo(zone)
+            first = minute_to_datetime(grid.origin).astimezone(tz).date() - timedelta(days=1)
+            last = minute_to_datetime(grid.origin + (grid.span + grid.call) * grid.grain)
+            days = (last.astimezone(tz).date() - first).days + 2
+            ranges = []
+            for offset in range(days):
+                midnight = datetime.combine(first + timedelta(days=offset), time(0), tzinfo=tz)
+                # Wall-clock arithmetic: an aware datetime plus a timedelta keeps local time.
+                begin = utc_minute(midnight + timedelta(minutes=self.waking.start))
+                end = utc_minute(midnight + timedelta(minutes=self.waking.end))
+                if end > begin:
+                    ranges.append(TimeRange(begin, end))
+            mask = grid.start_mask(ranges)
+            self._waking_masks[zone] = mask
+        return mask
+
+    def pattern_number(self, pattern: Pattern) -> int:
+        return self.patterns.setdefault(pattern, len(self.patterns))
+
+    def index(self, counsellor: Counsellor) -> CounsellorSlots:
+        """Check and index a counsellor's slots; slots that cannot be booked are left out.
+
+        Refused (``MatchingError``): a slot of the wrong shape for the plan, off the grid, or
+        overlapping a slot with another key. Left out quietly: a slot whose first call is not
+        in the first-call window (stale or too far ahead), or with a call outside the
+        counsellor's waking hours.
+        """
+        grid, plan = self.grid, self.plan
+        indexed = CounsellorSlots()
+        if not counsellor.slots:
+            return indexed
+        if counsellor.time_zone is None:
+            raise MatchingError(
+                "missing_time_zone", f"counsellor {counsellor.id!r} offers slots but has no zone"
+            )
+        _check_disjoint(counsellor, plan.call_minutes)
+        awake = self.waking_mask(counsellor.time_zone)
+        keys: dict[str, int] = {}
+        for slot in counsellor.slots:
+            calls = slot.calls
+            if len(calls) != plan.calls or any(
+                (t - grid.origin) % grid.grain
+                or abs(t - (calls[0] + k * plan.interval_minutes)) > plan.tolerance_minutes
+                for k, t in enumerate(calls)
+            ):
+                raise MatchingError(
+                    "bad_slot",
+                    f"a slot of {counsellor.id!r} is not {plan.calls} weekly calls on the grid",
+                )
+            if not self.now <= calls[0] < self.now + plan.first_call_within_minutes:
+                continue
+            if calls[0] < grid.origin:
+                continue
+            grains = [(t - grid.origin) // grid.grain for t in calls]
+            if any(not awake >> g & 1 for g in grains):
+                continue
+            if slot.key is None:
+                resource = indexed.resources
+                indexed.resources += 1
+            else:
+                resource = keys.setdefault(slot.key, indexed.resources)
+                if resource == indexed.resources:
+                    indexed.resources += 1
+            pattern = tuple(g - grains[0] for g in grains)
+            self.pattern_number(pattern)
+            number = len(indexed.slots)
+            indexed.slots.append(slot)
+            indexed.resource_of.append(resource)
+            indexed.by_first[grains[0]] = number
+            indexed.firsts[pattern] = indexed.firsts.get(pattern, 0) | (1 << grains[0])
+        return indexed
+
+    def patient_anchors(self, starts: int, zone: str) -> dict[Pattern, int]:
+        """Per pattern, the first-call grains at which the patient can take a whole series."""
+        usable = starts & self.waking_mask(zone)
+        first_mask = self.grid.first_mask
+        anchors: dict[Pattern, int] = {}
+        for pattern in self.patterns:
+            mask = usable & first_mask
+            for offset in pattern[1:]:
+                if not mask:
+                    break
+                mask &= usable >> offset
+            anchors[pattern] = mask
+        return anchors
+
+    @staticmethod
+    def fitting(anchors: dict[Pattern, int], slots: CounsellorSlots) -> int:
+        """Mask of first-call grains of the counsellor's slots the patient can keep."""
+        hits = 0
+        for pattern, firsts in slots.firsts.items():
+            hits |= anchors.get(pattern, 0) & firsts
+        return hits
+
+    @staticmethod
+    def choices(hits: int, slots: CounsellorSlots) -> list[tuple[int, int]]:
+        """(resource, slot index) for each resource with a fitting slot, earliest slot each."""
+        seen: set[int] = set()
+        out: list[tuple[int, int]] = []
+        for grain in _bits(hits):
+            number = slots.by_first[grain]
+            resource = slots.resource_of[number]
+            if resource not in seen:
+                seen.add(resource)
+                out.append((resource, number))
+        return out
+
+    @staticmethod
+    def earliest(hits: int, slots: CounsellorSlots) -> WeeklySlot | None:
+        return slots.slots[slots.by_first[_lowest_bit(hits)]] if hits else None
+
+
+def booked(slot: WeeklySlot, zone: str) -> BookedSlot:
+    """The output form of a slot: its calls plus its weekday and time in ``zone``."""
+    local = minute_to_datetime(slot.calls[0]).astimezone(ZoneInfo(zone))
+    return BookedSlot(
+        calls=slot.calls,
+        time_zone=zone,
+        weekday=local.weekday(),
+        local_time=f"{local.hour:02d}:{local.minute:02d}",
+    )
+
+
+def _check_disjoint(counsellor: Counsellor, call_minutes: int) -> None:
+    calls = sorted(
+        (start, slot.key if slot.key is not None else number)
+        for number, slot in enumerate(counsellor.slots)
+        for start in slot.calls
+    )
+    for index, (start, key) in enumerate(calls):
+        for later, other in itertools.islice(calls, index + 1, None):
+            if later >= start + call_minutes:
+                break
+            if other != key:
+                raise MatchingError(
+                    "overlapping_slots",
+                    f"two slots of {counsellor.id!r} overlap at UTC minute {later}",
+                )
+
+
+def expand_weekly_slots(
+    *,
+    time_zone: str,
+    windows: Iterable[tuple[int, int, int]],
+    now: int,
+    plan: CallPlan,
+    busy: Sequence[TimeRange] = (),
+    start_weeks: int = 2,
+) -> tuple[WeeklySlot, ...]:
+    """A counsellor's weekly availability cut into bookable recurring slots (for the caller).
+
+    ``windows`` are ``(weekday, start, end)`` in the counsellor's local time (weekday 0 is
+    Monday, start and end in minutes after midnight). Each window is cut into calls on a grid
+    of ``call_minutes`` from local midnight, so slots never overlap; each local weekly time
+    becomes a series of ``plan.calls`` calls at that same local time, starting in each of the
+    next ``start_weeks`` weeks whose first call is in the first-call window (alternatives with
+    one key, so they share one capacity). A series that touches a ``busy`` range (calls
+    already booked) or a local time that does not exist (a clock change) is left out.
+    """
+    tz = ZoneInfo(time_zone)
+    step = plan.call_minutes
+    times: set[tuple[int, int]] = set()
+    for weekday, start, end in windows:
+        first = -(-start // step) * step
+        for minute in range(first, end - step + 1, step):
+            times.add((weekday, minute))
+    taken = sorted((item.start, item.end) for item in busy)
+    today: date = minute_to_datetime(now).astimezone(tz).date()
+    slots: list[WeeklySlot] = []
+    for weekday, minute in sorted(times):
+        key = f"{weekday}:{minute // 60:02d}:{minute % 60:02d}"
+        first_day = today + timedelta(days=(weekday - today.weekday()) % 7)
+        offered = 0
+        for week in range(start_weeks + 1):
+            calls: list[int] = []
+            for k in range(plan.calls):
+                day = first_day + timedelta(days=7 * (week + k))
+                local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
+                # A local time skipped by the clock change does not survive the round trip.
+                back = minute_to_datetime(utc_minute(local)).astimezone(tz)
+                if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+                    break
+                calls.append(utc_minute(local))
+            if len(calls) != plan.calls:
+                continue
+            if not now <= calls[0] < now + plan.first_call_within_minutes:
+                continue
+            if any(s < t + step and t < e for t in calls for s, e in taken):
+                continue
+            slots.append(WeeklySlot(calls=tuple(calls), key=key))
+            offered += 1
+            if offered >= start_weeks:
+                break
+    return tuple(slots)
