@@ -26,9 +26,9 @@ from .model import (
     Unmatched,
     params,
 )
-from .pairs import requirements_missed, site_allowed
+from .pairs import requirements_missed
 
-__all__ = ["REPORTED_IDS", "unmatched_report"]
+__all__ = ["REPORTED_IDS", "Facts", "counsellor_facts", "unmatched_report"]
 
 # A fix names a few counsellors to ask first; the count says how many there are in all.
 REPORTED_IDS = 10
@@ -37,6 +37,8 @@ _STAGE = {criterion: index for index, criterion in enumerate(HARD_CRITERIA)}
 _REQUIREMENTS_STAGE = _STAGE[Criterion.REQUIREMENTS]
 _TIME_STAGE = _STAGE[Criterion.CALL_TIMES]
 _ELIGIBLE = len(HARD_CRITERIA)
+_STAGE_OF: dict[Criterion | Requirement, int] = dict(_STAGE)
+_STAGE_OF.update(dict.fromkeys(Requirement, _STAGE[Criterion.REQUIREMENTS]))
 # The further a pair's time got through the series test, the more useful it is to say so.
 _SHORTFALL_RANK = {
     ReasonCode.NO_COMMON_SLOT: 0,
@@ -54,6 +56,34 @@ _FIX_OF: dict[Criterion, FixCode] = {
 }
 
 
+# Per counsellor: id, the patient-independent misses before the site (certified, active),
+# whether they are full, their languages and their site.
+Facts = tuple[str, tuple[Criterion, ...], bool, frozenset[str], str | None]
+
+
+def counsellor_facts(counsellors: Sequence[Counsellor]) -> list[Facts]:
+    facts: list[Facts] = []
+    for counsellor in counsellors:
+        front = tuple(
+            criterion
+            for criterion, ok in (
+                (Criterion.CERTIFIED, counsellor.certified),
+                (Criterion.ACTIVE, counsellor.active),
+            )
+            if not ok
+        )
+        facts.append(
+            (
+                counsellor.id,
+                front,
+                counsellor.capacity_left <= 0,
+                counsellor.languages,
+                counsellor.site,
+            )
+        )
+    return facts
+
+
 def _who(ids: Sequence[str]) -> dict[str, int | tuple[str, ...]]:
     return {"counsellors": len(ids), "counsellor_ids": tuple(ids[:REPORTED_IDS])}
 
@@ -67,6 +97,7 @@ def unmatched_report(
     has_call_times: bool,
     plan: CallPlan,
     eligible: Collection[int] | None = None,
+    facts: Sequence[Facts] | None = None,
 ) -> Unmatched:
     """Report on ``patient`` against every counsellor (``counsellors`` sorted by id).
 
@@ -75,57 +106,53 @@ def unmatched_report(
     non-empty ``eligible`` means the batch gave their places to other patients.
     ``time_fits(index)`` is the call-times test of the pair (a weekly series, or in slot mode
     a bookable slot); ``time_shortfall(index)`` names how a pair that fails it falls short.
+    ``facts`` is ``counsellor_facts(counsellors)``, for a caller who reports on many patients.
     """
-    first_fail: list[int] = []
+    if facts is None:
+        facts = counsellor_facts(counsellors)
+    stop_counts = [0] * (_ELIGIBLE + 1)
     # Counsellors who miss exactly one thing, by that thing (a criterion or a requirement).
     only: dict[Criterion | Requirement, list[str]] = {}
     missed_requirements: set[Requirement] = set()
     stopped_at: dict[int, list[str]] = {}
     best_shortfall: ReasonCode | None = None
-    for index, counsellor in enumerate(counsellors):
-        fails: list[Criterion | Requirement] = []
-        stages: list[int] = []
-        if not counsellor.certified:
-            fails.append(Criterion.CERTIFIED)
-            stages.append(_STAGE[Criterion.CERTIFIED])
-        if not counsellor.active:
-            fails.append(Criterion.ACTIVE)
-            stages.append(_STAGE[Criterion.ACTIVE])
-        if not site_allowed(patient, counsellor):
+    allowed = patient.allowed_sites
+    languages = patient.languages
+    declined = patient.declined_counsellor_ids
+    required = bool(patient.requirements)
+    language = Criterion.LANGUAGE
+    for index, (ident, front, full, theirs, site) in enumerate(facts):
+        # Filled in funnel order, so the first entry is where this counsellor stops.
+        fails: list[Criterion | Requirement] = list(front)
+        if allowed is not None and (site is None or site not in allowed):
             fails.append(Criterion.SITE)
-            stages.append(_STAGE[Criterion.SITE])
-        if not patient.languages & counsellor.languages:
-            fails.append(Criterion.LANGUAGE)
-            stages.append(_STAGE[Criterion.LANGUAGE])
-        if counsellor.id in patient.declined_counsellor_ids:
+        if not languages & theirs:
+            fails.append(language)
+        if declined and ident in declined:
             fails.append(Criterion.NOT_DECLINED)
-            stages.append(_STAGE[Criterion.NOT_DECLINED])
-        missed = requirements_missed(patient, counsellor) if patient.requirements else ()
+        missed = requirements_missed(patient, counsellors[index]) if required else ()
         if missed:
             fails.extend(missed)
-            stages.append(_STAGE[Criterion.REQUIREMENTS])
-        if counsellor.capacity_left <= 0:
+        if full:
             fails.append(Criterion.CAPACITY)
-            stages.append(_STAGE[Criterion.CAPACITY])
-        if len(fails) <= 1:
-            # Time is the dear test: run it only where it changes the funnel or a fix.
+        # Time is the dear test: run it only where it changes the funnel or a fix (no fix asks
+        # a counsellor for a language, so missing only the language settles it).
+        if not fails or (len(fails) == 1 and fails[0] is not language):
             known = eligible is not None and not fails
             time_ok = index in eligible if known and eligible is not None else time_fits(index)
             if not time_ok:
                 fails.append(Criterion.CALL_TIMES)
-                stages.append(_TIME_STAGE)
                 if len(fails) == 1 and has_call_times:
                     code = time_shortfall(index)
                     if best_shortfall is None or (
                         _SHORTFALL_RANK[code] > _SHORTFALL_RANK[best_shortfall]
                     ):
                         best_shortfall = code
-        # ``stages`` was filled in funnel order, so its first entry is where this one stops.
-        stop = stages[0] if stages else _ELIGIBLE
-        first_fail.append(stop)
-        stopped_at.setdefault(stop, []).append(counsellor.id)
+        stop = _STAGE_OF[fails[0]] if fails else _ELIGIBLE
+        stop_counts[stop] += 1
+        stopped_at.setdefault(stop, []).append(ident)
         if len(fails) == 1:
-            only.setdefault(fails[0], []).append(counsellor.id)
+            only.setdefault(fails[0], []).append(ident)
         if stop == _REQUIREMENTS_STAGE:
             missed_requirements.update(missed)
 
@@ -133,8 +160,9 @@ def unmatched_report(
     blocking: Criterion | None = None
     before = len(counsellors)
     prior = before
+    remaining = before
     for stage, criterion in enumerate(HARD_CRITERIA):
-        remaining = sum(1 for fail in first_fail if fail > stage)
+        remaining -= stop_counts[stage]
         funnel.append(FunnelStep(criterion, remaining))
         if remaining == 0 and blocking is None:
             blocking = criterion

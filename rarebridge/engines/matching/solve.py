@@ -51,7 +51,7 @@ from .pairs import (
     slot_time_reason,
     time_reason,
 )
-from .report import unmatched_report
+from .report import Facts, counsellor_facts, unmatched_report
 from .slots import CounsellorSlots, Pattern, SlotBook, booked
 from .timegrid import Grid, Timing
 
@@ -96,6 +96,7 @@ class _Pool:
         self._counsellor_timing: list[Timing | None] = [None] * len(self.counsellors)
         self.slot_capacity = slot_capacity
         self.choices: Choices = []
+        self._facts: list[Facts] | None = None
         if slot_capacity:
             for patient in self.patients:
                 if patient.time_zone is None:
@@ -180,6 +181,8 @@ class _Pool:
                 for language in counsellor.languages:
                     by_language.setdefault(language, []).append(index)
         timings = self._counsellor_timing
+        slot_tables = self._slots if self.slot_capacity else []
+        patterns = list(self.book.patterns) if self.slot_capacity else []
         counsellors = self.counsellors
         weights = self.weights
         anchors = self.grid.anchors
@@ -206,6 +209,7 @@ class _Pool:
             slot_row: list[list[tuple[int, int]]] = []
             if slot_mode:
                 self.choices.append(slot_row)
+                mine_anchors = {pattern: self._anchor(index, pattern) for pattern in patterns}
             for other in candidates:
                 counsellor = counsellors[other]
                 if declined and counsellor.id in declined:
@@ -215,9 +219,26 @@ class _Pool:
                 if sites is not None and not site_allowed(patient, counsellor):
                     continue
                 if slot_mode:
-                    hits = self.fitting(index, other)
+                    # Pool.fitting and SlotBook.choices, inlined: the hot loop of slot mode.
+                    slots = slot_tables[other]
+                    assert slots is not None
+                    hits = 0
+                    for pattern, firsts in slots.firsts.items():
+                        hits |= mine_anchors[pattern] & firsts
                     if hits:
-                        slot_row.append(SlotBook.choices(hits, self.slots_of(other)))
+                        picks: list[tuple[int, int]] = []
+                        seen = 0
+                        by_first = slots.by_first
+                        resource_of = slots.resource_of
+                        while hits:
+                            low = hits & -hits
+                            hits ^= low
+                            number = by_first[low.bit_length() - 1]
+                            resource = resource_of[number]
+                            if not seen >> resource & 1:
+                                seen |= 1 << resource
+                                picks.append((resource, number))
+                        slot_row.append(picks)
                         row.append((other, preference_points(patient, counsellor, weights)))
                     continue
                 theirs = timings[other]
@@ -249,7 +270,13 @@ class _Pool:
             has_call_times=bool(mine.starts),
             plan=self.plan,
             eligible=eligible,
+            facts=self.facts(),
         )
+
+    def facts(self) -> list[Facts]:
+        if self._facts is None:
+            self._facts = counsellor_facts(self.counsellors)
+        return self._facts
 
     def propose(
         self, counsellor_index: int, patient_indices: Sequence[int]
