@@ -37,8 +37,10 @@ _STAGE = {criterion: index for index, criterion in enumerate(HARD_CRITERIA)}
 _REQUIREMENTS_STAGE = _STAGE[Criterion.REQUIREMENTS]
 _TIME_STAGE = _STAGE[Criterion.CALL_TIMES]
 _ELIGIBLE = len(HARD_CRITERIA)
-_STAGE_OF: dict[Criterion | Requirement, int] = dict(_STAGE)
-_STAGE_OF.update(dict.fromkeys(Requirement, _STAGE[Criterion.REQUIREMENTS]))
+_STAGE_OF: dict[Criterion | Requirement, int] = {
+    item: _STAGE[Criterion.REQUIREMENTS] if isinstance(item, Requirement) else _STAGE[item]
+    for item in (*HARD_CRITERIA, *Requirement)
+}
 # The further a pair's time got through the series test, the more useful it is to say so.
 _SHORTFALL_RANK = {
     ReasonCode.NO_COMMON_SLOT: 0,

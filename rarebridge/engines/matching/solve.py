@@ -171,6 +171,7 @@ class _Pool:
     def options(self) -> Options:
         """Every pair that passes every hard constraint, with its points (the hot loop)."""
         by_language: dict[str, list[int]] = {}
+        by_site: dict[tuple[str, str | None], list[int]] = {}
         for index, counsellor in enumerate(self.counsellors):
             if counsellor.certified and counsellor.active and counsellor.capacity_left > 0:
                 if self.slot_capacity:
@@ -180,6 +181,7 @@ class _Pool:
                     self.counsellor_timing(index)
                 for language in counsellor.languages:
                     by_language.setdefault(language, []).append(index)
+                    by_site.setdefault((language, counsellor.site), []).append(index)
         timings = self._counsellor_timing
         slot_tables = self._slots if self.slot_capacity else []
         patterns = list(self.book.patterns) if self.slot_capacity else []
@@ -197,15 +199,26 @@ class _Pool:
                 if slot_mode:
                     self.choices.append([])
                 continue
-            if len(patient.languages) == 1:
-                candidates: Sequence[int] = by_language.get(next(iter(patient.languages)), [])
+            sites = patient.allowed_sites
+            candidates: Sequence[int]
+            if sites is not None:
+                # Only the allowed sites' counsellors: the site rule also narrows the search.
+                candidates = sorted(
+                    {
+                        other
+                        for lang in patient.languages
+                        for site in sites
+                        for other in by_site.get((lang, site), [])
+                    }
+                )
+            elif len(patient.languages) == 1:
+                candidates = by_language.get(next(iter(patient.languages)), [])
             else:
                 candidates = sorted(
                     {other for lang in patient.languages for other in by_language.get(lang, [])}
                 )
             declined = patient.declined_counsellor_ids
             required = bool(patient.requirements)
-            sites = patient.allowed_sites
             slot_row: list[list[tuple[int, int]]] = []
             if slot_mode:
                 self.choices.append(slot_row)
@@ -215,8 +228,6 @@ class _Pool:
                 if declined and counsellor.id in declined:
                     continue
                 if required and requirements_missed(patient, counsellor):
-                    continue
-                if sites is not None and not site_allowed(patient, counsellor):
                     continue
                 if slot_mode:
                     # Pool.fitting and SlotBook.choices, inlined: the hot loop of slot mode.
