@@ -241,7 +241,11 @@ class _Pool:
                         seen = 0
                         by_first = slots.by_first
                         resource_of = slots.resource_of
-                        while hits:
+                        # The earliest ``capacity_left`` weekly times are enough: the other
+                        # new patients of this counsellor can hold at most one fewer, so one
+                        # of these is free whenever the counsellor has room (see _solve_slot_flow).
+                        room = counsellor.capacity_left
+                        while hits and len(picks) < room:
                             low = hits & -hits
                             hits ^= low
                             number = by_first[low.bit_length() - 1]
@@ -477,6 +481,12 @@ def _solve_slot_flow(
 
     Each (counsellor, weekly time) node has one arc of capacity one to its counsellor, so at
     most one patient reserves it; the counsellor's sink arcs carry the caseload as before.
+
+    A pair gets arcs to at most ``capacity_left`` of the counsellor's weekly times (the
+    earliest), which loses nothing: the score does not depend on the slot, and a counsellor's
+    new patients can always get distinct slots from these lists (Hall's condition: a group
+    holding a patient with ``capacity_left`` slots is no bigger than that; a group without
+    one has all its fitting slots). It keeps the flow small.
     """
     weights = pool.weights
     patients = len(options)
