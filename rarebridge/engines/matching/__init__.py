@@ -18,8 +18,8 @@ Time is absolute: every ``TimeRange`` is ``[start, end)`` in whole UTC minutes s
 availability, written in their own time zone, into concrete ranges for the horizon (two weeks
 for the first call plus five intervals and the tolerance: about seven weeks) with
 ``zoneinfo``, and takes booked calls out of counsellors' free time. The fit test never uses a
-time zone (only waking hours in slot mode do), so a daylight saving change is just a range that moved by an hour, which the
-tolerance absorbs.
+time zone (only waking hours in slot mode do), so a daylight saving change is just a range
+that moved by an hour, which the tolerance absorbs.
 
 Preferences add points (``MatchWeights``): same condition, else same condition group (else
 transdiagnostic, no points); same country; the patient's preferred gender; same or adjacent age
