@@ -322,6 +322,14 @@ def test_it_refuses_a_slot_that_is_not_a_weekly_series() -> None:
     assert error.value.code == "bad_slot"
 
 
+def test_it_refuses_a_weekly_window_past_midnight() -> None:
+    with pytest.raises(MatchingError) as error:
+        expand_weekly_slots(
+            time_zone="Europe/Berlin", windows=[(TUESDAY, 23 * 60, 25 * 60)], now=NOW, plan=PLAN
+        )
+    assert error.value.code == "bad_window"
+
+
 def test_slot_mode_needs_every_zone() -> None:
     with pytest.raises(MatchingError) as error:
         match_batch(

@@ -247,6 +247,12 @@ def expand_weekly_slots(
     step = plan.call_minutes
     times: set[tuple[int, int]] = set()
     for weekday, start, end in windows:
+        if not (0 <= weekday < 7 and 0 <= start < end <= 24 * 60):
+            raise MatchingError(
+                "bad_window",
+                f"a weekly window is (weekday 0-6, start, end) within one day: "
+                f"{(weekday, start, end)!r}",
+            )
         first = -(-start // step) * step
         for minute in range(first, end - step + 1, step):
             times.add((weekday, minute))
