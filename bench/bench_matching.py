@@ -278,7 +278,7 @@ def _check_run(state: dict[str, BatchResult]) -> None:
     for item in result.unmatched:
         key = str(item.blocking or "taken_in_batch")
         blocking[key] = blocking.get(key, 0) + 1
-    BATCH.notes.update(
+    CHECK.notes.update(
         {
             "optimal (matched, score), proven": (best.matched, best.score, result.proven_optimal),
             "optimal: bookable matches (independent check)": bookable(result),
@@ -371,7 +371,7 @@ SUGGEST = Benchmark(
     goal_seconds=0.1,
 )
 CHECK = Benchmark(
-    name="matching: independent check of the optimal batch (notes above)",
+    name="matching: slot capacity, optimal vs greedy, checked",
     setup=_check_setup,
     run=_check_run,
     repeat=1,
