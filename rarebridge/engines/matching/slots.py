@@ -66,6 +66,7 @@ class CounsellorSlots:
     resources: int = 0
     by_first: dict[int, int] = field(default_factory=dict)  # first grain -> slot index
     firsts: dict[Pattern, int] = field(default_factory=dict)
+    any_first: int = 0  # the union of ``firsts``: a quick test that rejects most pairs
 
 
 class SlotBook:
@@ -154,6 +155,7 @@ class SlotBook:
             indexed.resource_of.append(resource)
             indexed.by_first[grains[0]] = number
             indexed.firsts[pattern] = indexed.firsts.get(pattern, 0) | (1 << grains[0])
+            indexed.any_first |= 1 << grains[0]
         return indexed
 
     def patient_anchors(self, starts: int, zone: str) -> dict[Pattern, int]:

@@ -157,7 +157,12 @@ class _Pool:
     def patient_timing(self, index: int) -> Timing:
         timing = self._patient_timing[index]
         if timing is None:
-            timing = self.grid.timing(self.patients[index].call_times)
+            ranges = self.patients[index].call_times
+            if self.slot_capacity:
+                # Slot mode needs only the call starts; the series summaries are legacy's.
+                timing = Timing(starts=self.grid.start_mask(ranges), weekly=0, loose=0)
+            else:
+                timing = self.grid.timing(ranges)
             self._patient_timing[index] = timing
         return timing
 
@@ -183,7 +188,17 @@ class _Pool:
                     by_language.setdefault(language, []).append(index)
                     by_site.setdefault((language, counsellor.site), []).append(index)
         timings = self._counsellor_timing
-        slot_tables = self._slots if self.slot_capacity else []
+        # Slot mode: per counsellor, flat lookups for the hot loop (empty for the unusable).
+        any_first = [0] * len(self.counsellors)
+        firsts_of: list[list[tuple[Pattern, int]]] = [[] for _ in self.counsellors]
+        lookup_of: list[tuple[dict[int, int], list[int]]] = [({}, [])] * len(self.counsellors)
+        room_of = [counsellor.capacity_left for counsellor in self.counsellors]
+        if self.slot_capacity:
+            for other, slots in enumerate(self._slots):
+                if slots is not None:
+                    any_first[other] = slots.any_first
+                    firsts_of[other] = list(slots.firsts.items())
+                    lookup_of[other] = (slots.by_first, slots.resource_of)
         patterns = list(self.book.patterns) if self.slot_capacity else []
         counsellors = self.counsellors
         weights = self.weights
@@ -223,38 +238,47 @@ class _Pool:
             if slot_mode:
                 self.choices.append(slot_row)
                 mine_anchors = {pattern: self._anchor(index, pattern) for pattern in patterns}
+                mine_any = 0
+                for mask in mine_anchors.values():
+                    mine_any |= mask
+            if slot_mode:
+                # Pool.fitting and SlotBook.choices, inlined: the hot loop of slot mode.
+                for other in candidates:
+                    if not mine_any & any_first[other]:
+                        continue
+                    counsellor = counsellors[other]
+                    if declined and counsellor.id in declined:
+                        continue
+                    if required and requirements_missed(patient, counsellor):
+                        continue
+                    hits = 0
+                    for pattern, firsts in firsts_of[other]:
+                        hits |= mine_anchors[pattern] & firsts
+                    if not hits:
+                        continue
+                    picks: list[tuple[int, int]] = []
+                    seen = 0
+                    by_first, resource_of = lookup_of[other]
+                    # The earliest ``capacity_left`` weekly times are enough: the counsellor's
+                    # other new patients can hold at most one fewer, so one of these is free
+                    # whenever the counsellor has room (see _solve_slot_flow).
+                    room = room_of[other]
+                    while hits and len(picks) < room:
+                        low = hits & -hits
+                        hits ^= low
+                        number = by_first[low.bit_length() - 1]
+                        resource = resource_of[number]
+                        if not seen >> resource & 1:
+                            seen |= 1 << resource
+                            picks.append((resource, number))
+                    slot_row.append(picks)
+                    row.append((other, preference_points(patient, counsellor, weights)))
+                continue
             for other in candidates:
                 counsellor = counsellors[other]
                 if declined and counsellor.id in declined:
                     continue
                 if required and requirements_missed(patient, counsellor):
-                    continue
-                if slot_mode:
-                    # Pool.fitting and SlotBook.choices, inlined: the hot loop of slot mode.
-                    slots = slot_tables[other]
-                    assert slots is not None
-                    hits = 0
-                    for pattern, firsts in slots.firsts.items():
-                        hits |= mine_anchors[pattern] & firsts
-                    if hits:
-                        picks: list[tuple[int, int]] = []
-                        seen = 0
-                        by_first = slots.by_first
-                        resource_of = slots.resource_of
-                        # The earliest ``capacity_left`` weekly times are enough: the other
-                        # new patients of this counsellor can hold at most one fewer, so one
-                        # of these is free whenever the counsellor has room (see _solve_slot_flow).
-                        room = counsellor.capacity_left
-                        while hits and len(picks) < room:
-                            low = hits & -hits
-                            hits ^= low
-                            number = by_first[low.bit_length() - 1]
-                            resource = resource_of[number]
-                            if not seen >> resource & 1:
-                                seen |= 1 << resource
-                                picks.append((resource, number))
-                        slot_row.append(picks)
-                        row.append((other, preference_points(patient, counsellor, weights)))
                     continue
                 theirs = timings[other]
                 assert theirs is not None
