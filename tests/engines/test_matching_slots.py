@@ -293,6 +293,29 @@ def test_busy_calls_take_series_out_of_the_offer() -> None:
     assert offer == ()
 
 
+def test_a_series_outside_the_free_time_is_not_offered() -> None:
+    (slot,) = slots("Europe/Berlin", tuesday(18, 0))
+    # Free every Tuesday 18:00-19:00 except in the fourth week (an exception, a booked call).
+    free = weekly(BERLIN, TUESDAY, time(18, 0), 60, skip=(3,))
+    whole = weekly(BERLIN, TUESDAY, time(17, 0), 120)
+
+    def offer(ranges: tuple[TimeRange, ...]) -> tuple[WeeklySlot, ...]:
+        return expand_weekly_slots(
+            time_zone="Europe/Berlin",
+            windows=[tuesday(18, 0, 60)],
+            now=NOW,
+            plan=PLAN,
+            free=ranges,
+            start_weeks=1,
+        )
+
+    assert offer(free) == ()
+    assert [s.calls for s in offer(whole)] == [
+        slot.calls,
+        tuple(t + 30 for t in slot.calls),
+    ]
+
+
 # --- input checks ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ one ``&`` per pattern.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -226,6 +227,21 @@ def _check_disjoint(counsellor: Counsellor, call_minutes: int) -> None:
                 )
 
 
+def _merge(ranges: Iterable[TimeRange]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for item in sorted(ranges, key=lambda r: (r.start, r.end)):
+        if merged and item.start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], item.end))
+        else:
+            merged.append((item.start, item.end))
+    return merged
+
+
+def _covered(merged: list[tuple[int, int]], start: int, end: int) -> bool:
+    at = bisect.bisect_right(merged, (start, 1 << 62)) - 1
+    return at >= 0 and merged[at][0] <= start and end <= merged[at][1]
+
+
 def expand_weekly_slots(
     *,
     time_zone: str,
@@ -233,6 +249,7 @@ def expand_weekly_slots(
     now: int,
     plan: CallPlan,
     busy: Sequence[TimeRange] = (),
+    free: Sequence[TimeRange] | None = None,
     start_weeks: int = 2,
 ) -> tuple[WeeklySlot, ...]:
     """A counsellor's weekly availability cut into bookable recurring slots (for the caller).
@@ -243,7 +260,9 @@ def expand_weekly_slots(
     becomes a series of ``plan.calls`` calls at that same local time, starting in each of the
     next ``start_weeks`` weeks whose first call is in the first-call window (alternatives with
     one key, so they share one capacity). A series that touches a ``busy`` range (calls
-    already booked) or a local time that does not exist (a clock change) is left out.
+    already booked), has a call outside ``free`` (when given: the counsellor's free time with
+    exceptions and booked calls already taken out, as the legacy ``Counsellor.free``), or
+    falls on a local time that does not exist (a clock change) is left out.
     """
     tz = ZoneInfo(time_zone)
     step = plan.call_minutes
@@ -259,6 +278,7 @@ def expand_weekly_slots(
         for minute in range(first, end - step + 1, step):
             times.add((weekday, minute))
     taken = sorted((item.start, item.end) for item in busy)
+    open_ranges = _merge(free) if free is not None else None
     today: date = minute_to_datetime(now).astimezone(tz).date()
     slots: list[WeeklySlot] = []
     for weekday, minute in sorted(times):
@@ -280,6 +300,10 @@ def expand_weekly_slots(
             if not now <= calls[0] < now + plan.first_call_within_minutes:
                 continue
             if any(s < t + step and t < e for t in calls for s, e in taken):
+                continue
+            if open_ranges is not None and not all(
+                _covered(open_ranges, t, t + step) for t in calls
+            ):
                 continue
             slots.append(WeeklySlot(calls=tuple(calls), key=key))
             offered += 1
