@@ -18,6 +18,7 @@ one ``&`` per pattern.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,34 +74,20 @@ class CounsellorSlots:
 class SlotBook:
     """Slots of every counsellor and the waking-hour masks of every zone, for one run."""
 
-    def __init__(self, *, grid: Grid, plan: CallPlan, now: int, waking: WakingHours) -> None:
+    def __init__(
+        self, *, grid: Grid, plan: CallPlan, waking: WakingHours, cache: bool = False
+    ) -> None:
         self.grid = grid
         self.plan = plan
-        self.now = now
         self.waking = waking
-        self._waking_masks: dict[str, int] = {}
+        # Single-patient paths (a suggestion, an explanation) reuse the checked and indexed
+        # slots of the same counsellor offer on the same grid (the grid moves every grain).
+        self.cache = cache
         self.patterns: dict[Pattern, int] = {}  # pattern -> its number
 
     def waking_mask(self, zone: str) -> int:
         """Grains at which a whole call lies inside waking hours, local time in ``zone``."""
-        mask = self._waking_masks.get(zone)
-        if mask is None:
-            grid = self.grid
-            tz = ZoneInfo(zone)
-            first = minute_to_datetime(grid.origin).astimezone(tz).date() - timedelta(days=1)
-            last = minute_to_datetime(grid.origin + (grid.span + grid.call) * grid.grain)
-            days = (last.astimezone(tz).date() - first).days + 2
-            ranges = []
-            for offset in range(days):
-                midnight = datetime.combine(first + timedelta(days=offset), time(0), tzinfo=tz)
-                # Wall-clock arithmetic: an aware datetime plus a timedelta keeps local time.
-                begin = utc_minute(midnight + timedelta(minutes=self.waking.start))
-                end = utc_minute(midnight + timedelta(minutes=self.waking.end))
-                if end > begin:
-                    ranges.append(TimeRange(begin, end))
-            mask = grid.start_mask(ranges)
-            self._waking_masks[zone] = mask
-        return mask
+        return _waking_mask(zone, self.grid, self.waking)
 
     def pattern_number(self, pattern: Pattern) -> int:
         return self.patterns.setdefault(pattern, len(self.patterns))
@@ -113,50 +100,21 @@ class SlotBook:
         in the first-call window (stale or too far ahead), or with a call outside the
         counsellor's waking hours.
         """
-        grid, plan = self.grid, self.plan
-        indexed = CounsellorSlots()
         if not counsellor.slots:
-            return indexed
+            return CounsellorSlots()
         if counsellor.time_zone is None:
             raise MatchingError(
                 "missing_time_zone", f"counsellor {counsellor.id!r} offers slots but has no zone"
             )
-        _check_disjoint(counsellor, plan.call_minutes)
-        awake = self.waking_mask(counsellor.time_zone)
-        keys: dict[str, int] = {}
-        for slot in counsellor.slots:
-            calls = slot.calls
-            if len(calls) != plan.calls or any(
-                (t - grid.origin) % grid.grain
-                or abs(t - (calls[0] + k * plan.interval_minutes)) > plan.tolerance_minutes
-                for k, t in enumerate(calls)
-            ):
-                raise MatchingError(
-                    "bad_slot",
-                    f"a slot of {counsellor.id!r} is not {plan.calls} weekly calls on the grid",
-                )
-            if not self.now <= calls[0] < self.now + plan.first_call_within_minutes:
-                continue
-            if calls[0] < grid.origin:
-                continue
-            grains = [(t - grid.origin) // grid.grain for t in calls]
-            if any(not awake >> g & 1 for g in grains):
-                continue
-            if slot.key is None:
-                resource = indexed.resources
-                indexed.resources += 1
-            else:
-                resource = keys.setdefault(slot.key, indexed.resources)
-                if resource == indexed.resources:
-                    indexed.resources += 1
-            pattern = tuple(g - grains[0] for g in grains)
+        build = _cached_index if self.cache else _index
+        try:
+            indexed = build(
+                counsellor.slots, counsellor.time_zone, self.grid, self.plan, self.waking
+            )
+        except MatchingError as error:
+            raise MatchingError(error.code, f"counsellor {counsellor.id!r}: {error}") from error
+        for pattern in indexed.firsts:
             self.pattern_number(pattern)
-            number = len(indexed.slots)
-            indexed.slots.append(slot)
-            indexed.resource_of.append(resource)
-            indexed.by_first[grains[0]] = number
-            indexed.firsts[pattern] = indexed.firsts.get(pattern, 0) | (1 << grains[0])
-            indexed.any_first |= 1 << grains[0]
         return indexed
 
     def patient_anchors(self, starts: int, zone: str) -> dict[Pattern, int]:
@@ -199,6 +157,70 @@ class SlotBook:
         return slots.slots[slots.by_first[_lowest_bit(hits)]] if hits else None
 
 
+@functools.lru_cache(maxsize=256)
+def _waking_mask(zone: str, grid: Grid, waking: WakingHours) -> int:
+    tz = ZoneInfo(zone)
+    first = minute_to_datetime(grid.origin).astimezone(tz).date() - timedelta(days=1)
+    last = minute_to_datetime(grid.origin + (grid.span + grid.call) * grid.grain)
+    days = (last.astimezone(tz).date() - first).days + 2
+    ranges = []
+    for offset in range(days):
+        midnight = datetime.combine(first + timedelta(days=offset), time(0), tzinfo=tz)
+        # Wall-clock arithmetic: an aware datetime plus a timedelta keeps local time.
+        begin = utc_minute(midnight + timedelta(minutes=waking.start))
+        end = utc_minute(midnight + timedelta(minutes=waking.end))
+        if end > begin:
+            ranges.append(TimeRange(begin, end))
+    return grid.start_mask(ranges)
+
+
+def _index(
+    slots: tuple[WeeklySlot, ...], zone: str, grid: Grid, plan: CallPlan, waking: WakingHours
+) -> CounsellorSlots:
+    """One counsellor's slots checked and indexed (see ``SlotBook.index``).
+
+    The first-call window is read on the grid: calls are on grid lines, so "at or after now"
+    is "at or after the grid's origin" and "before now plus the window" is "before grain
+    ``grid.first``". That makes the result depend on the grid alone, not on ``now``.
+    """
+    indexed = CounsellorSlots()
+    _check_disjoint(slots, plan.call_minutes)
+    awake = _waking_mask(zone, grid, waking)
+    keys: dict[str, int] = {}
+    for slot in slots:
+        calls = slot.calls
+        if len(calls) != plan.calls or any(
+            (t - grid.origin) % grid.grain
+            or abs(t - (calls[0] + k * plan.interval_minutes)) > plan.tolerance_minutes
+            for k, t in enumerate(calls)
+        ):
+            raise MatchingError("bad_slot", f"a slot is not {plan.calls} weekly calls on the grid")
+        grains = [(t - grid.origin) // grid.grain for t in calls]
+        if not 0 <= grains[0] < grid.first:
+            continue
+        if any(not awake >> g & 1 for g in grains):
+            continue
+        if slot.key is None:
+            resource = indexed.resources
+            indexed.resources += 1
+        else:
+            resource = keys.setdefault(slot.key, indexed.resources)
+            if resource == indexed.resources:
+                indexed.resources += 1
+        pattern = tuple(g - grains[0] for g in grains)
+        number = len(indexed.slots)
+        indexed.slots.append(slot)
+        indexed.resource_of.append(resource)
+        indexed.by_first[grains[0]] = number
+        indexed.firsts[pattern] = indexed.firsts.get(pattern, 0) | (1 << grains[0])
+        indexed.any_first |= 1 << grains[0]
+    return indexed
+
+
+# The indexed result is shared between calls: nothing mutates a CounsellorSlots once built.
+_cached_index = functools.lru_cache(maxsize=4096)(_index)
+
+
 def booked(slot: WeeklySlot, zone: str) -> BookedSlot:
     """The output form of a slot: its calls plus its weekday and time in ``zone``."""
     local = minute_to_datetime(slot.calls[0]).astimezone(ZoneInfo(zone))
@@ -210,10 +232,10 @@ def booked(slot: WeeklySlot, zone: str) -> BookedSlot:
     )
 
 
-def _check_disjoint(counsellor: Counsellor, call_minutes: int) -> None:
+def _check_disjoint(slots: tuple[WeeklySlot, ...], call_minutes: int) -> None:
     calls = sorted(
         (start, slot.key if slot.key is not None else number)
-        for number, slot in enumerate(counsellor.slots)
+        for number, slot in enumerate(slots)
         for start in slot.calls
     )
     for index, (start, key) in enumerate(calls):
@@ -221,10 +243,7 @@ def _check_disjoint(counsellor: Counsellor, call_minutes: int) -> None:
             if later >= start + call_minutes:
                 break
             if other != key:
-                raise MatchingError(
-                    "overlapping_slots",
-                    f"two slots of {counsellor.id!r} overlap at UTC minute {later}",
-                )
+                raise MatchingError("overlapping_slots", f"two slots overlap at UTC minute {later}")
 
 
 def _merge(ranges: Iterable[TimeRange]) -> list[tuple[int, int]]:

@@ -104,7 +104,7 @@ class _Pool:
                         "missing_time_zone",
                         f"patient {patient.id!r} has no zone (waking hours need one)",
                     )
-            self.book = SlotBook(grid=self.grid, plan=plan, now=now, waking=waking)
+            self.book = SlotBook(grid=self.grid, plan=plan, waking=waking, cache=len(patients) == 1)
             self._slots: list[CounsellorSlots | None] = [None] * len(self.counsellors)
             self._anchors: list[dict[Pattern, int]] = [{} for _ in self.patients]
             self._usable: list[int | None] = [None] * len(self.patients)
