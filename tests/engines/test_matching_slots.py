@@ -395,8 +395,13 @@ def cases(draw: st.DrawFn) -> Case:
     for n in range(draw(st.integers(0, 3))):
         zone = draw(st.sampled_from(ZONES))
         offers = draw(st.lists(st.sampled_from(OFFERS), min_size=0, max_size=2, unique=True))
+        # Two start weeks: alternatives for one weekly time that share its capacity.
         offered = expand_weekly_slots(
-            time_zone=zone, windows=offers, now=NOW, plan=PLAN, start_weeks=1
+            time_zone=zone,
+            windows=offers,
+            now=NOW,
+            plan=PLAN,
+            start_weeks=draw(st.sampled_from((1, 1, 2))),
         )[:3]
         counsellors.append(
             Counsellor(
