@@ -10,6 +10,7 @@ would give the patient a counsellor. Recruiting always works, so it is always th
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 
 from .model import (
     HARD_CRITERIA,
@@ -60,30 +61,60 @@ _FIX_OF: dict[Criterion, FixCode] = {
 
 # Per counsellor: id, the patient-independent misses before the site (certified, active),
 # whether they are full, their languages and their site.
-Facts = tuple[str, tuple[Criterion, ...], bool, frozenset[str], str | None]
+Row = tuple[str, tuple[Criterion, ...], bool, frozenset[str], str | None]
 
 
-def counsellor_facts(counsellors: Sequence[Counsellor]) -> list[Facts]:
-    facts: list[Facts] = []
-    for counsellor in counsellors:
-        front = tuple(
-            criterion
-            for criterion, ok in (
-                (Criterion.CERTIFIED, counsellor.certified),
-                (Criterion.ACTIVE, counsellor.active),
-            )
-            if not ok
-        )
-        facts.append(
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the report needs of the counsellors, once for many patients.
+
+    Masks are bitsets over counsellor indices: counsellors who share no language with a
+    patient can only stop the funnel at certified, active, site or language, and no fix asks
+    them for anything, so they are counted with a few ``&`` and never visited one by one.
+    """
+
+    rows: list[Row]
+    everyone: int
+    uncertified: int
+    inactive: int
+    speakers: dict[str, int]
+    at_site: dict[str | None, int]
+
+
+def counsellor_facts(counsellors: Sequence[Counsellor]) -> Facts:
+    rows: list[Row] = []
+    uncertified = inactive = 0
+    speakers: dict[str, int] = {}
+    at_site: dict[str | None, int] = {}
+    for index, counsellor in enumerate(counsellors):
+        bit = 1 << index
+        front: list[Criterion] = []
+        if not counsellor.certified:
+            front.append(Criterion.CERTIFIED)
+            uncertified |= bit
+        if not counsellor.active:
+            front.append(Criterion.ACTIVE)
+            inactive |= bit
+        for language in counsellor.languages:
+            speakers[language] = speakers.get(language, 0) | bit
+        at_site[counsellor.site] = at_site.get(counsellor.site, 0) | bit
+        rows.append(
             (
                 counsellor.id,
-                front,
+                tuple(front),
                 counsellor.capacity_left <= 0,
                 counsellor.languages,
                 counsellor.site,
             )
         )
-    return facts
+    return Facts(
+        rows=rows,
+        everyone=(1 << len(counsellors)) - 1,
+        uncertified=uncertified,
+        inactive=inactive,
+        speakers=speakers,
+        at_site=at_site,
+    )
 
 
 def _who(ids: Sequence[str]) -> dict[str, int | tuple[str, ...]]:
@@ -99,7 +130,7 @@ def unmatched_report(
     has_call_times: bool,
     plan: CallPlan,
     eligible: Collection[int] | None = None,
-    facts: Sequence[Facts] | None = None,
+    facts: Facts | None = None,
 ) -> Unmatched:
     """Report on ``patient`` against every counsellor (``counsellors`` sorted by id).
 
@@ -123,13 +154,35 @@ def unmatched_report(
     declined = patient.declined_counsellor_ids
     required = bool(patient.requirements)
     language = Criterion.LANGUAGE
-    for index, (ident, front, full, theirs, site) in enumerate(facts):
+    # Counsellors without a shared language, counted by where they stop (see ``Facts``).
+    speaking = 0
+    for spoken in languages:
+        speaking |= facts.speakers.get(spoken, 0)
+    silent = facts.everyone & ~speaking
+    for stage, misses in (
+        (_STAGE[Criterion.CERTIFIED], facts.uncertified),
+        (_STAGE[Criterion.ACTIVE], facts.inactive),
+    ):
+        stop_counts[stage] += (silent & misses).bit_count()
+        silent &= ~misses
+    if allowed is not None:
+        allowed_mask = 0
+        for allowed_site in allowed:
+            allowed_mask |= facts.at_site.get(allowed_site, 0)
+        stop_counts[_STAGE[Criterion.SITE]] += (silent & ~allowed_mask).bit_count()
+        silent &= allowed_mask
+    stop_counts[_STAGE[language]] += silent.bit_count()
+    rows = facts.rows
+    while speaking:
+        low = speaking & -speaking
+        speaking ^= low
+        index = low.bit_length() - 1
+        ident, front, full, _languages, site = rows[index]
         # Filled in funnel order, so the first entry is where this counsellor stops.
         fails: list[Criterion | Requirement] = list(front)
         if allowed is not None and (site is None or site not in allowed):
             fails.append(Criterion.SITE)
-        if not languages & theirs:
-            fails.append(language)
+        # Everyone visited here shares a language with the patient.
         if declined and ident in declined:
             fails.append(Criterion.NOT_DECLINED)
         missed = requirements_missed(patient, counsellors[index]) if required else ()

@@ -96,7 +96,7 @@ class _Pool:
         self._counsellor_timing: list[Timing | None] = [None] * len(self.counsellors)
         self.slot_capacity = slot_capacity
         self.choices: Choices = []
-        self._facts: list[Facts] | None = None
+        self._facts: Facts | None = None
         if slot_capacity:
             for patient in self.patients:
                 if patient.time_zone is None:
@@ -312,7 +312,7 @@ class _Pool:
             facts=self.facts(),
         )
 
-    def facts(self) -> list[Facts]:
+    def facts(self) -> Facts:
         if self._facts is None:
             self._facts = counsellor_facts(self.counsellors)
         return self._facts
