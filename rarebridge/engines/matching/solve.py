@@ -12,6 +12,10 @@ flow always uses them cheapest first, and the convex penalty is exact. The unmat
 the model feasible for every input, and its cost is high enough that the flow matches as
 many patients as possible before it looks at scores. Min-cost flow has integral optimal
 solutions, so the flow solution is a proven optimal assignment, found in polynomial time.
+
+With slot capacity (``_solve_slot_flow``) each pair arc goes instead to a node per
+(counsellor, weekly time) whose single arc to the counsellor has capacity one, so no weekly
+time is reserved twice; the rest of the network, and so the argument, is the same.
 """
 
 from __future__ import annotations
