@@ -47,26 +47,20 @@ def _lowest_bit(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
 
-def _bits(mask: int) -> Iterable[int]:
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
-
-
 @dataclass(slots=True)
 class CounsellorSlots:
     """One counsellor's usable slots, indexed for the fit test.
 
     ``resources`` are the keys (slots sharing a key are alternatives with one capacity);
-    ``by_first`` maps the grain of a slot's first call to (resource, slot index);
+    ``by_first`` maps the grain of a slot's first call to the slot's index, and
+    ``resource_of`` a slot's index to its resource;
     ``firsts`` maps each pattern to the mask of the first-call grains of its slots.
     """
 
     slots: list[WeeklySlot] = field(default_factory=list)
     resource_of: list[int] = field(default_factory=list)
     resources: int = 0
-    by_first: dict[int, int] = field(default_factory=dict)  # first grain -> slot index
+    by_first: dict[int, int] = field(default_factory=dict)
     firsts: dict[Pattern, int] = field(default_factory=dict)
     any_first: int = 0  # the union of ``firsts``: a quick test that rejects most pairs
 
@@ -116,41 +110,6 @@ class SlotBook:
         for pattern in indexed.firsts:
             self.pattern_number(pattern)
         return indexed
-
-    def patient_anchors(self, starts: int, zone: str) -> dict[Pattern, int]:
-        """Per pattern, the first-call grains at which the patient can take a whole series."""
-        usable = starts & self.waking_mask(zone)
-        first_mask = self.grid.first_mask
-        anchors: dict[Pattern, int] = {}
-        for pattern in self.patterns:
-            mask = usable & first_mask
-            for offset in pattern[1:]:
-                if not mask:
-                    break
-                mask &= usable >> offset
-            anchors[pattern] = mask
-        return anchors
-
-    @staticmethod
-    def fitting(anchors: dict[Pattern, int], slots: CounsellorSlots) -> int:
-        """Mask of first-call grains of the counsellor's slots the patient can keep."""
-        hits = 0
-        for pattern, firsts in slots.firsts.items():
-            hits |= anchors.get(pattern, 0) & firsts
-        return hits
-
-    @staticmethod
-    def choices(hits: int, slots: CounsellorSlots) -> list[tuple[int, int]]:
-        """(resource, slot index) for each resource with a fitting slot, earliest slot each."""
-        seen: set[int] = set()
-        out: list[tuple[int, int]] = []
-        for grain in _bits(hits):
-            number = slots.by_first[grain]
-            resource = slots.resource_of[number]
-            if resource not in seen:
-                seen.add(resource)
-                out.append((resource, number))
-        return out
 
     @staticmethod
     def earliest(hits: int, slots: CounsellorSlots) -> WeeklySlot | None:
