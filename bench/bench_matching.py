@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import random
 import sys
 import time as time_module
@@ -275,6 +276,7 @@ def _batch_run(state: dict[str, BatchResult]) -> None:
     BATCH.notes["CPU seconds of this process per solve (median)"] = round(
         sorted(CPU)[len(CPU) // 2], 2
     )
+    BATCH.notes["machine load average (1 min) after the solve"] = round(os.getloadavg()[0], 1)
 
 
 def _check_setup() -> dict[str, BatchResult]:
