@@ -69,6 +69,15 @@ in ``expand_weekly_slots``), so a patient free only 18:15-18:45 does not get 18:
 Every ``Assignment`` carries its ``slot`` (``BookedSlot``: the six calls, the counsellor's
 zone, local weekday and time); ``schedule_clash`` is always False in this mode.
 
+What a caller passes in slot mode: per counsellor ``time_zone``, ``site`` and ``slots``
+(``expand_weekly_slots(time_zone=..., windows=[(weekday, start, end) in local minutes],
+now=..., plan=..., free=<the counsellor's free ranges, exceptions and booked calls out>)``);
+per patient ``time_zone``, ``call_times`` and ``allowed_sites``; and ``slot_capacity=True``
+(with ``waking_hours`` if not 08:00-21:00) to ``match_batch``, ``match_greedy``,
+``suggest_counsellors`` and ``explain_pair``. Accepting a match books ``slot.calls``.
+New refusals (``MatchingError.code``): ``missing_time_zone``, ``bad_slot``,
+``overlapping_slots``, ``bad_window``, ``bad_waking_hours``.
+
 Coordinator sites are a hard constraint in both modes (``Criterion.SITE``): a patient with
 ``allowed_sites`` (their own site plus any cross-border site the coordinators allow) gets only
 counsellors whose ``site`` is in it; None means any site.
