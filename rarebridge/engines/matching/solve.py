@@ -685,10 +685,13 @@ def match_greedy(
                 continue
             slot = -1
             if slot_capacity:
-                free = [s for r, s in pool.choices[index][position] if (other, r) not in taken]
-                if not free:
+                # Choices come earliest first, so the first free one is the earliest.
+                free = next(
+                    (s for r, s in pool.choices[index][position] if (other, r) not in taken), None
+                )
+                if free is None:
                     continue
-                slot = min(free, key=lambda s: pool.slots_of(other).slots[s].calls)
+                slot = free
             value = points - caseload_cost(weights, caseload[other])
             if best is None or value > best_value:
                 best, best_value, best_slot = other, value, slot
