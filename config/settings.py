@@ -314,9 +314,10 @@ MATCHING_WAKING_HOURS_START = env_int("MATCHING_WAKING_HOURS_START", 8)
 MATCHING_WAKING_HOURS_END = env_int("MATCHING_WAKING_HOURS_END", 21)
 # A batch preview may be confirmed for this many minutes.
 MATCHING_PREVIEW_MAX_AGE_MINUTES = env_int("MATCHING_PREVIEW_MAX_AGE_MINUTES", 30)
-# Clinic plans: the solver's deterministic work limit (CP-SAT deterministic seconds; the same
-# limit gives the same plan on any machine) and a generous wall-clock safety cap.
-CLINIC_SOLVER_WORK_LIMIT = float(env_str("CLINIC_SOLVER_WORK_LIMIT", "20"))
+# Clinic plans: the solver's deterministic work limit per planning run (CP-SAT deterministic
+# time; the same limit gives the same plan on any machine). 1.0 is what the old 10-second
+# budget meant (the engine's 0.1 work per second). The wall clock is only a generous safety cap.
+CLINIC_SOLVER_WORK_LIMIT = float(env_str("CLINIC_SOLVER_WORK_LIMIT", "1.0"))
 CLINIC_SOLVER_WALL_CAP_SECONDS = float(env_str("CLINIC_SOLVER_WALL_CAP_SECONDS", "60"))
 
 # Periodic jobs: run every PERIODIC_SECONDS by the in-process worker (`manage.py serve`) and by
