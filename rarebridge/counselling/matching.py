@@ -130,7 +130,12 @@ def counsellors_for_matching(
         )
     )
     profiles = list(profiles)
-    free = free_slots_for_many(counsellors=profiles, start=now, end=now + HORIZON)
+    # Time is the costly part (each weekly slot expanded over six weeks in the person's zone):
+    # only for counsellors who could take a patient at all; the others fail a hard rule first.
+    open_profiles = [
+        p for p in profiles if p.is_active and p.pk in certified and p.capacity > p.load - 1
+    ]
+    free = free_slots_for_many(counsellors=open_profiles, start=now, end=now + HORIZON)
     codes = counsellor_condition_codes(profiles)
     groups = groups_by_code({code for c in codes.values() for code in c})
     sites = counsellor_sites([p.user_id for p in profiles])
@@ -147,7 +152,7 @@ def counsellors_for_matching(
         load = profile.load
         if current is not None and profile.user_id == current:
             load -= 1  # re-matching: this patient's own place counts as free
-        ranges = _ranges(free[profile.pk])
+        ranges = _ranges(free[profile.pk]) if profile.pk in free else ()
         site = sites.get(profile.user_id)
         result.append(
             engine.Counsellor(
@@ -167,7 +172,7 @@ def counsellors_for_matching(
                 free=ranges,
                 slots=engine.expand_weekly_slots(
                     time_zone=profile.user.time_zone,
-                    windows=_windows(profile.rules.all()),
+                    windows=_windows(profile.rules.all()) if profile.pk in free else [],
                     now=start,
                     plan=engine.DEFAULT_PLAN,
                     free=ranges,
