@@ -119,7 +119,7 @@ def counsellors_for_matching(
             "counsellor_id", flat=True
         )
     )
-    profiles = (
+    queryset = (
         CounsellorProfile.objects.filter(organisation_id__in=organisation_ids)
         .select_related("user")
         .prefetch_related("rules")
@@ -129,10 +129,10 @@ def counsellors_for_matching(
             )
         )
     )
-    profiles = list(profiles)
+    profiles = list(queryset)
     # Time is the costly part (each weekly slot expanded over six weeks in the person's zone):
     # only for counsellors who could take a patient at all; the others fail a hard rule first.
-    open_profiles = [
+    open_profiles: list[CounsellorProfile] = [
         p for p in profiles if p.is_active and p.pk in certified and p.capacity > p.load - 1
     ]
     free = free_slots_for_many(counsellors=open_profiles, start=now, end=now + HORIZON)
