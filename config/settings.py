@@ -309,6 +309,16 @@ BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 28)
 # Matching weights per deployment (empty: the engine's documented defaults). JSON, e.g.
 # {"same_condition": 40, "same_country": 10}.
 MATCH_WEIGHTS = json.loads(env_str("MATCH_WEIGHTS", "{}"))
+# No matching call is offered outside these local hours (0-24) of either person.
+MATCHING_WAKING_HOURS_START = env_int("MATCHING_WAKING_HOURS_START", 8)
+MATCHING_WAKING_HOURS_END = env_int("MATCHING_WAKING_HOURS_END", 21)
+# A batch preview may be confirmed for this many minutes.
+MATCHING_PREVIEW_MAX_AGE_MINUTES = env_int("MATCHING_PREVIEW_MAX_AGE_MINUTES", 30)
+# Clinic plans: the solver's deterministic work limit per planning run (CP-SAT deterministic
+# time; the same limit gives the same plan on any machine). 1.0 is what the old 10-second
+# budget meant (the engine's 0.1 work per second). The wall clock is only a generous safety cap.
+CLINIC_SOLVER_WORK_LIMIT = float(env_str("CLINIC_SOLVER_WORK_LIMIT", "1.0"))
+CLINIC_SOLVER_WALL_CAP_SECONDS = float(env_str("CLINIC_SOLVER_WALL_CAP_SECONDS", "60"))
 
 # Periodic jobs: run every PERIODIC_SECONDS by the in-process worker (`manage.py serve`) and by
 # `manage.py run_periodic` from cron or a systemd timer in production. Each is idempotent.

@@ -27,8 +27,11 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def waiting(cast):
     """Two counsellors in Hamburg (one speaks Polish too); two patients enrolled and waiting,
-    one in Hamburg, one in Toronto. Matching across the two sites is the work of someone who
-    reaches both: here the supervisor, whose assignment is organisation-wide."""
+    one in Hamburg, one in Toronto. Matching across the two sites needs both an organisation
+    that allows cross-border pairs and someone who reaches both sites: here the supervisor,
+    whose assignment is organisation-wide."""
+    cast.org.cross_border_matching = True
+    cast.org.save()
     cast.supervisor.role_assignments.update(organisation_wide=True)
     cast.supervisor.__dict__.pop("_active_roles", None)
     with time_machine.travel(NOW, tick=False):
@@ -79,6 +82,7 @@ def test_it_suggests_counsellors_with_reasons_and_accepts_one(
                     "action": "accept",
                     "patient": cast.patient.pk,
                     "counsellor": waiting.profiles[1].pk,
+                    "slot": _slot_of(html, cast.patient.pk, waiting.profiles[1].pk),
                 },
             )
         assert response.status_code == 302
@@ -94,9 +98,27 @@ def test_it_suggests_counsellors_with_reasons_and_accepts_one(
     ).exists()
 
 
+def _slot_of(html: str, patient_pk: int, counsellor_pk: int) -> str:
+    """The signed weekly time of one suggestion on the matching page."""
+    for form in html.split("<form")[1:]:
+        if (
+            f'name="patient" value="{patient_pk}"' in form
+            and f'name="counsellor" value="{counsellor_pk}"' in form
+            and 'name="slot"' in form
+        ):
+            return form.split('name="slot" value="')[1].split('"')[0]
+    raise AssertionError("no such suggestion")
+
+
+def _token_of(html: str) -> str:
+    return html.split('name="token" value="')[1].split('"')[0]
+
+
 def test_it_matches_everyone_waiting_in_one_go(cast, as_user, waiting):
     with time_machine.travel(NOW, tick=False):
-        as_user(cast.supervisor).post(reverse("staff:matching"), {"action": "batch"})
+        client = as_user(cast.supervisor)
+        preview = client.post(reverse("staff:matching"), {"action": "preview"}).content.decode()
+        client.post(reverse("staff:matching"), {"action": "confirm", "token": _token_of(preview)})
     pairs = {a.patient_id: a.counsellor for a in Assignment.objects.filter(ended_at__isnull=True)}
     assert pairs[cast.patient.pk] == waiting.second  # the only Polish speaker
     assert cast.other_patient.pk in pairs

@@ -166,6 +166,10 @@ class Clinic(TimeStampedModel):
     explanations = models.JSONField(default=list, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     wall_seconds = models.FloatField(null=True, blank=True)
+    # The plan's quality for people (the engine's ``Schedule.summary``, in minutes), and whether
+    # the search stopped on its work limit, so the same set-up gives the same plan again.
+    summary = models.JSONField(default=dict, blank=True)
+    reproducible = models.BooleanField(null=True, blank=True)
     # Set while a planning task is queued or running; the task clears it.
     planning_since = models.DateTimeField(null=True, blank=True)
     # The last change to the set-up that matters to the plan; after ``planned_at`` the

@@ -13,7 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rarebridge.care.models import (
     Clinic,
@@ -315,3 +318,74 @@ def previous_schedule(loaded: Loaded) -> engine.Schedule:
         visits=tuple(visits),
         itineraries=itineraries,
     )
+
+
+# Solving and saying how good the plan is ------------------------------------------------------
+
+
+def solve_options(*, time_limit_seconds: float = 10.0, gap_limit: float = 0.0):
+    """The solver's options: limited by deterministic work (``CLINIC_SOLVER_WORK_LIMIT`` per
+    10 s of the caller's budget, so the same set-up gives the same plan on any machine and
+    under any load), with the wall clock only as a generous safety cap."""
+    work = settings.CLINIC_SOLVER_WORK_LIMIT * time_limit_seconds / 10.0
+    return engine.SolveOptions(
+        time_limit_seconds=max(time_limit_seconds, settings.CLINIC_SOLVER_WALL_CAP_SECONDS),
+        deterministic_time_limit=work,
+        explain_time_limit_seconds=min(5.0, time_limit_seconds),
+        num_workers=2,
+        random_seed=0,
+        gap_limit=gap_limit,
+    )
+
+
+def summary_sentences(summary: dict) -> list[str]:
+    """The plan's quality as sentences in the reader's language (from ``Schedule.summary``)."""
+    if not summary:
+        return []
+    wait = summary["max_wait_minutes"]
+    idle = summary["idle_above_lower_bound_minutes"]
+    first = (
+        _("No family waits between appointments.")
+        if wait == 0
+        else ngettext(
+            "Every family waits at most %(wait)s minute",
+            "Every family waits at most %(wait)s minutes",
+            wait,
+        )
+        % {"wait": wait}
+    )
+    second = (
+        _("professionals' idle time is the least possible.")
+        if idle == 0
+        else ngettext(
+            "professionals' idle time is within %(idle)s minute of the least possible.",
+            "professionals' idle time is within %(idle)s minutes of the least possible.",
+            idle,
+        )
+        % {"idle": idle}
+    )
+    sentences = [_("%(first)s; %(second)s") % {"first": first, "second": second}]
+    if summary["proven_optimal"]:
+        sentences.append(_("This plan is proven the best possible."))
+    else:
+        gap = summary.get("minutes_from_best_bound")
+        if gap is None:
+            sentences.append(_("A better plan may exist; how much better is not known."))
+        else:
+            minutes = max(1, round(gap))
+            sentences.append(
+                ngettext(
+                    "A better plan may exist: at most %(minutes)s minute of a family's waiting "
+                    "better in total.",
+                    "A better plan may exist: at most %(minutes)s minutes of families' waiting "
+                    "better in total.",
+                    minutes,
+                )
+                % {"minutes": minutes}
+            )
+    sentences.append(
+        _("Planning again with the same set-up gives the same plan.")
+        if summary.get("deterministic", True)
+        else _("The solver was stopped by the clock, so planning again may give another plan.")
+    )
+    return sentences

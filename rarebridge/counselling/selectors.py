@@ -533,15 +533,24 @@ def waiting_patients_for_user(*, user):
 
 
 def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
-    """For each waiting patient: ranked suggestions with reasons, or why nobody fits."""
+    """For each waiting patient: ranked suggestions with reasons and the weekly time each
+    would book (slot capacity: only bookable proposals), or why nobody fits. The number of
+    queries does not grow with the number of waiting patients or counsellors."""
     # Local: ``counselling.matching`` imports this module (free_slots_for_many).
-    from rarebridge.counselling.matching import now_minute, patient_for_matching, weights
+    from rarebridge.counselling.matching import (
+        now_minute,
+        patients_for_matching,
+        waking_hours,
+        weights,
+    )
 
     now = now or timezone.now()
     waiting = list(waiting_patients_for_user(user=user)[:100])
     if not waiting:
         return []
+    # Only counsellors in the person's reach, each with their bookable weekly slots.
     counsellors = matching_counsellors_for_user(user=user, now=now)
+    zones = {c.id: c.time_zone for c in counsellors}
     profiles = {
         user_id: (pk, name)
         for user_id, pk, name in CounsellorProfile.objects.filter(
@@ -549,13 +558,17 @@ def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
         ).values_list("user_id", "pk", "user__full_name")
     }
     rows = []
-    for patient in waiting:
+    for patient, seen in zip(
+        waiting, patients_for_matching(patients=waiting, now=now), strict=True
+    ):
         result = engine.suggest_counsellors(
-            patient=patient_for_matching(patient=patient, now=now),
+            patient=seen,
             counsellors=counsellors,
             now=now_minute(now),
             weights=weights(),
             limit=3,
+            slot_capacity=True,
+            waking_hours=waking_hours(),
         )
         rows.append(
             {
@@ -566,6 +579,9 @@ def matching_overview(*, user, now: datetime | None = None) -> list[dict]:
                         "name": profiles[int(s.counsellor_id)][1],
                         "score": s.score,
                         "reasons": s.reasons,
+                        "calls": s.schedule,
+                        "counsellor_zone": zones[s.counsellor_id],
+                        "patient_zone": patient.user.time_zone,
                     }
                     for s in result.suggestions
                 ],

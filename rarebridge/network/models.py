@@ -46,6 +46,9 @@ class Organisation(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    # Matching: may a patient get a peer counsellor of another site of this organisation?
+    # Off by default: matches stay within the patient's own site.
+    cross_border_matching = models.BooleanField(_("cross-border matching"), default=False)
 
     class Meta:
         ordering = ["name"]

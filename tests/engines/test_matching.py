@@ -371,7 +371,7 @@ def test_it_reports_speakers_who_have_no_capacity() -> None:
     unmatched = only_unmatched(HANNA, [GRETA, full])
 
     assert unmatched.blocking is Criterion.CAPACITY
-    assert [step.remaining for step in unmatched.funnel] == [2, 2, 1, 1, 1, 0, 0]
+    assert [step.remaining for step in unmatched.funnel] == [2, 2, 2, 1, 1, 1, 0, 0]
     assert fixes(unmatched)[FixCode.RAISE_CAPACITY]["counsellor_ids"] == ("bea",)
 
 

@@ -121,6 +121,7 @@ def instances(
             max_patients=draw(st.sampled_from((2, 1, 3) if dense else (2, 1, 3, 0))),
             active_patients=draw(st.sampled_from((0, 0, 1, 2))),
             free=draw(time_ranges(now, dense)),
+            site=draw(st.sampled_from(("s1", "s1", "s2", None))),
         )
         for ident in counsellor_ids
     ]
@@ -137,6 +138,11 @@ def instances(
             preferred_gender=draw(st.sampled_from(("f", "m", None, None))),
             age_band=draw(st.sampled_from((None, 0, 1, 2, 3))),
             call_times=draw(time_ranges(now, dense)),
+            allowed_sites=draw(
+                st.just(None)
+                if dense
+                else mostly(None, frozenset({"s1"}), frozenset({"s1", "s2"}), frozenset())
+            ),
             current_counsellor_id=draw(mostly(None) | ids),
             declined_counsellor_ids=draw(
                 st.just(nothing) if dense else mostly(nothing) | st.frozensets(ids)
@@ -227,6 +233,8 @@ class Reference:
         return {
             Criterion.CERTIFIED: counsellor.certified,
             Criterion.ACTIVE: counsellor.active,
+            Criterion.SITE: patient.allowed_sites is None
+            or counsellor.site in patient.allowed_sites,
             Criterion.LANGUAGE: bool(patient.languages & counsellor.languages),
             Criterion.NOT_DECLINED: counsellor.id not in patient.declined_counsellor_ids,
             Criterion.REQUIREMENTS: (

@@ -3,6 +3,7 @@ scratch and re-planning."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rarebridge.care import planning
@@ -11,13 +12,7 @@ from rarebridge.engines import clinic as engine
 
 
 def _options(time_limit_seconds: float, gap_limit: float = 0.0) -> engine.SolveOptions:
-    return engine.SolveOptions(
-        time_limit_seconds=time_limit_seconds,
-        explain_time_limit_seconds=min(5.0, time_limit_seconds),
-        num_workers=2,
-        random_seed=0,
-        gap_limit=gap_limit,
-    )
+    return planning.solve_options(time_limit_seconds=time_limit_seconds, gap_limit=gap_limit)
 
 
 def _explanations(schedule: engine.Schedule) -> list[dict[str, Any]]:
@@ -48,6 +43,8 @@ def _save_result(*, loaded: planning.Loaded, schedule: engine.Schedule) -> Clini
     # is later than this, so the page still asks for a new plan.
     clinic.planned_at = loaded.loaded_at
     clinic.wall_seconds = round(schedule.wall_seconds, 3)
+    clinic.summary = dataclasses.asdict(schedule.summary) if schedule.summary else {}
+    clinic.reproducible = schedule.deterministic if schedule.has_timetable else None
     # Only the plan's own fields: the lease and the planning marks belong to others.
     clinic.save(
         update_fields=[
@@ -60,6 +57,8 @@ def _save_result(*, loaded: planning.Loaded, schedule: engine.Schedule) -> Clini
             "explanations",
             "planned_at",
             "wall_seconds",
+            "summary",
+            "reproducible",
             "updated_at",
         ]
     )

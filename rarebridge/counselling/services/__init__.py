@@ -12,11 +12,13 @@ Callers import from ``rarebridge.counselling.services``; every public name is he
 """
 
 from rarebridge.counselling.services.assignment import (
+    BatchOutcome,
     assignment_end,
     assignment_start,
     counsellor_deactivate,
     match_accept,
     match_batch_accept,
+    match_batch_confirm,
     match_preference_set,
     match_request_change,
 )
@@ -51,6 +53,7 @@ from rarebridge.counselling.tokens import feed_token_hash
 __all__ = [
     "NOTE_FIELDS",
     "REMINDER_OFFSETS",
+    "BatchOutcome",
     "SlotTaken",
     "assignment_end",
     "assignment_start",
@@ -72,6 +75,7 @@ __all__ = [
     "feed_token_hash",
     "match_accept",
     "match_batch_accept",
+    "match_batch_confirm",
     "match_preference_set",
     "match_request_change",
     "note_amend",

@@ -6,6 +6,7 @@ inputs from querysets, store results as JSON, and compare two runs with ``==``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DEFAULT_PLAN",
+    "DEFAULT_WAKING_HOURS",
     "DEFAULT_WEIGHTS",
     "HARD_CRITERIA",
     "MINUTES_PER_DAY",
@@ -20,6 +22,7 @@ __all__ = [
     "PREFERENCE_CRITERIA",
     "Assignment",
     "BatchResult",
+    "BookedSlot",
     "CallPlan",
     "Counsellor",
     "Criterion",
@@ -40,6 +43,8 @@ __all__ = [
     "SuggestionList",
     "TimeRange",
     "Unmatched",
+    "WakingHours",
+    "WeeklySlot",
     "minute_to_datetime",
     "params",
     "utc_minute",
@@ -191,6 +196,75 @@ class MatchWeights:
 DEFAULT_WEIGHTS = MatchWeights()
 
 
+@dataclass(frozen=True, slots=True)
+class WakingHours:
+    """The policy window for calls, in minutes after local midnight: ``[start, end)``.
+
+    In slot mode no call may start before ``start`` or end after ``end`` in the local time of
+    either person (each in their own ``time_zone``). The default is 08:00 to 21:00.
+    """
+
+    start: int = 8 * 60
+    end: int = 21 * 60
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= MINUTES_PER_DAY:
+            raise MatchingError("bad_waking_hours", "waking hours must be 0 <= start < end <= 1440")
+
+
+DEFAULT_WAKING_HOURS = WakingHours()
+
+
+def _check_zone(name: str | None) -> None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise MatchingError("bad_time_zone", f"unknown zone {name!r}") from error
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySlot:
+    """One recurring weekly call time a counsellor offers: the whole series, in UTC minutes.
+
+    ``calls`` are the starts of the plan's calls (six by default), each ``call_minutes`` long:
+    the same local weekday and time in the counsellor's zone, week after week, expanded with
+    ``zoneinfo`` by the caller (``expand_weekly_slots`` does it), so across a daylight saving
+    change the UTC minutes move by an hour while the local time stays. The caller offers only
+    series that are wholly free (booked calls taken out); the slots of one counsellor must not
+    overlap one another, which is what makes each slot a resource of capacity one.
+    """
+
+    calls: tuple[int, ...]
+    # Slots with the same key are alternatives for one weekly time (say, Tuesdays 18:00 from
+    # this week or from next week) and share its capacity of one; None: a key of its own.
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.calls or any(b <= a for a, b in itertools.pairwise(self.calls)):
+            raise MatchingError("bad_slot", "a slot's calls must be increasing UTC minutes")
+
+
+@dataclass(frozen=True, slots=True)
+class BookedSlot:
+    """The recurring slot a match proposes; accepting the match books these calls.
+
+    ``calls`` are the UTC minute starts of the series; ``weekday`` (0 = Monday) and
+    ``local_time`` ("18:00") are the first call in the counsellor's ``time_zone``, which every
+    call of the series keeps.
+    """
+
+    calls: tuple[int, ...]
+    time_zone: str
+    weekday: int
+    local_time: str
+
+    @property
+    def label(self) -> str:
+        day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[self.weekday]
+        return f"{day} {self.local_time} ({self.time_zone})"
+
+
 # ---------------------------------------------------------------------------------------------
 # People
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +302,15 @@ class Counsellor:
     max_patients: int = 0
     active_patients: int = 0
     free: tuple[TimeRange, ...] = ()
+    # Slot mode (``slot_capacity=True``): the recurring call times on offer, replacing ``free``.
+    slots: tuple[WeeklySlot, ...] = ()
+    # IANA name of the counsellor's zone: waking hours and slot labels (slot mode needs it).
+    time_zone: str | None = None
+    # The coordinating site; a patient with ``allowed_sites`` may only get these counsellors.
+    site: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_zone(self.time_zone)
 
     @property
     def capacity_left(self) -> int:
@@ -258,13 +341,12 @@ class Patient:
     # IANA name; only keeps proposed calls at the patient's same local time across a clock
     # change. Whether a pair fits never depends on it: that is decided in UTC minutes.
     time_zone: str | None = None
+    # The sites whose counsellors this patient may have (their own, plus cross-border sites
+    # where the coordinators allow it); None means any site. A hard constraint.
+    allowed_sites: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        if self.time_zone is not None:
-            try:
-                ZoneInfo(self.time_zone)
-            except (ZoneInfoNotFoundError, ValueError) as error:
-                raise MatchingError("bad_time_zone", f"unknown zone {self.time_zone!r}") from error
+        _check_zone(self.time_zone)
 
     @property
     def zone(self) -> ZoneInfo | None:
@@ -290,6 +372,7 @@ class Criterion(StrEnum):
     # Hard constraints, in the order the unmatchable report filters by them.
     CERTIFIED = "certified"
     ACTIVE = "active"
+    SITE = "site"
     LANGUAGE = "language"
     NOT_DECLINED = "not_declined"
     REQUIREMENTS = "requirements"
@@ -307,6 +390,7 @@ class Criterion(StrEnum):
 HARD_CRITERIA: tuple[Criterion, ...] = (
     Criterion.CERTIFIED,
     Criterion.ACTIVE,
+    Criterion.SITE,
     Criterion.LANGUAGE,
     Criterion.NOT_DECLINED,
     Criterion.REQUIREMENTS,
@@ -334,6 +418,9 @@ class ReasonCode(StrEnum):
     NOT_CERTIFIED = "certified.no"
     ACTIVE = "active.yes"
     INACTIVE = "active.no"
+    SITE_ALLOWED = "site.allowed"  # site (the counsellor's)
+    SITE_UNRESTRICTED = "site.unrestricted"  # the patient may have any site's counsellor
+    SITE_NOT_ALLOWED = "site.not_allowed"  # site (the counsellor's, "" if none), sites (allowed)
     LANGUAGE_SHARED = "language.shared"  # languages (shared)
     NO_SHARED_LANGUAGE = "language.none_shared"  # languages (the patient's)
     NOT_DECLINED = "not_declined.yes"
@@ -349,6 +436,9 @@ class ReasonCode(StrEnum):
     NO_COMMON_SLOT = "call_times.no_common_slot"  # calls, days (first-call window)
     NO_FIRST_CALL_IN_WINDOW = "call_times.no_first_call_in_window"  # calls, days
     NO_WEEKLY_SERIES = "call_times.no_weekly_series"  # calls, days
+    # Slot mode: none of the counsellor's free recurring slots fits the patient's call times
+    # and both people's waking hours.
+    NO_BOOKABLE_SLOT = "call_times.no_bookable_slot"  # calls, days
     SAME_CONDITION = "condition.same"  # conditions
     SAME_CONDITION_GROUP = "condition.same_group"  # condition_groups
     TRANSDIAGNOSTIC = "condition.transdiagnostic"
@@ -390,6 +480,7 @@ class FixCode(StrEnum):
     RECRUIT_COUNSELLOR = "recruit_counsellor"  # languages, country
     CERTIFY_COUNSELLORS = "certify_counsellors"  # counsellors, counsellor_ids
     REACTIVATE_COUNSELLORS = "reactivate_counsellors"  # counsellors, counsellor_ids
+    ALLOW_CROSS_BORDER = "allow_cross_border"  # counsellors, counsellor_ids
     REVIEW_DECLINED = "review_declined"  # counsellors, counsellor_ids
     RELAX_REQUIREMENT = "relax_requirement"  # requirement, counsellors, counsellor_ids
     RAISE_CAPACITY = "raise_capacity"  # counsellors, counsellor_ids
@@ -433,6 +524,8 @@ class Suggestion:
     score: int
     reasons: tuple[Reason, ...]
     schedule: tuple[int, ...]
+    # Slot mode: the recurring slot proposed (its calls are ``schedule``); None otherwise.
+    slot: BookedSlot | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,15 +546,21 @@ class PairReport:
     score: int
     reasons: tuple[Reason, ...]
     schedule: tuple[int, ...] | None
+    slot: BookedSlot | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """One match of a batch.
 
-    ``schedule_clash`` is True when this patient's proposed calls could not avoid those
-    proposed for another patient of the same counsellor in the same batch: each pair fits on
-    its own, but the booking step has to move one series.
+    Slot mode: ``slot`` is the recurring slot reserved for this match (``schedule`` holds its
+    calls); no two assignments share a counsellor's slot, so ``schedule_clash`` is always
+    False and accepting the match can book the series as it stands.
+
+    Legacy mode (no slot capacity): ``slot`` is None and ``schedule_clash`` is True when this
+    patient's proposed calls could not avoid those proposed for another patient of the same
+    counsellor in the same batch: each pair fits on its own, but the booking step has to move
+    one series. Such an assignment must not be accepted without rebooking.
     """
 
     patient_id: str
@@ -470,6 +569,7 @@ class Assignment:
     reasons: tuple[Reason, ...]
     schedule: tuple[int, ...]
     schedule_clash: bool = False
+    slot: BookedSlot | None = None
 
 
 @dataclass(frozen=True, slots=True, order=True)

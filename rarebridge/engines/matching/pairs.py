@@ -28,8 +28,32 @@ __all__ = [
     "preference_points",
     "preference_reasons",
     "requirements_missed",
+    "site_allowed",
+    "slot_time_reason",
     "time_reason",
 ]
+
+
+def site_allowed(patient: Patient, counsellor: Counsellor) -> bool:
+    """Whether the coordinators allow this counsellor's site for this patient (hard)."""
+    allowed = patient.allowed_sites
+    return allowed is None or (counsellor.site is not None and counsellor.site in allowed)
+
+
+def site_reason(patient: Patient, counsellor: Counsellor) -> Reason:
+    if patient.allowed_sites is None:
+        return Reason(Criterion.SITE, ReasonCode.SITE_UNRESTRICTED, True)
+    if site_allowed(patient, counsellor):
+        return Reason(
+            Criterion.SITE, ReasonCode.SITE_ALLOWED, True, 0, params(site=counsellor.site or "")
+        )
+    return Reason(
+        Criterion.SITE,
+        ReasonCode.SITE_NOT_ALLOWED,
+        False,
+        0,
+        params(site=counsellor.site or "", sites=tuple(sorted(patient.allowed_sites))),
+    )
 
 
 def requirements_missed(patient: Patient, counsellor: Counsellor) -> tuple[Requirement, ...]:
@@ -207,6 +231,23 @@ def time_reason(
     return Reason(Criterion.CALL_TIMES, grid.shortfall(common), False, 0, _time_params(plan))
 
 
+def slot_time_reason(
+    *, plan: CallPlan, has_call_times: bool, schedule: tuple[int, ...] | None
+) -> Reason:
+    """The call-times reason in slot mode: a bookable slot, or why there is none."""
+    if schedule is not None:
+        return Reason(
+            Criterion.CALL_TIMES,
+            ReasonCode.CALL_TIMES_FIT,
+            True,
+            0,
+            params(first_call=schedule[0], calls=plan.calls),
+        )
+    if not has_call_times:
+        return Reason(Criterion.CALL_TIMES, ReasonCode.NO_CALL_TIMES, False)
+    return Reason(Criterion.CALL_TIMES, ReasonCode.NO_BOOKABLE_SLOT, False, 0, _time_params(plan))
+
+
 def _time_params(plan: CallPlan) -> Params:
     return params(calls=plan.calls, days=plan.first_call_within_minutes // (24 * 60))
 
@@ -233,6 +274,7 @@ def hard_reasons(
             ReasonCode.ACTIVE if counsellor.active else ReasonCode.INACTIVE,
             counsellor.active,
         ),
+        site_reason(patient, counsellor),
         Reason(
             Criterion.LANGUAGE,
             ReasonCode.LANGUAGE_SHARED,

@@ -10,6 +10,7 @@ would give the patient a counsellor. Recruiting always works, so it is always th
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 
 from .model import (
     HARD_CRITERIA,
@@ -27,9 +28,8 @@ from .model import (
     params,
 )
 from .pairs import requirements_missed
-from .timegrid import Grid, Timing
 
-__all__ = ["REPORTED_IDS", "unmatched_report"]
+__all__ = ["REPORTED_IDS", "Facts", "counsellor_facts", "unmatched_report"]
 
 # A fix names a few counsellors to ask first; the count says how many there are in all.
 REPORTED_IDS = 10
@@ -38,19 +38,83 @@ _STAGE = {criterion: index for index, criterion in enumerate(HARD_CRITERIA)}
 _REQUIREMENTS_STAGE = _STAGE[Criterion.REQUIREMENTS]
 _TIME_STAGE = _STAGE[Criterion.CALL_TIMES]
 _ELIGIBLE = len(HARD_CRITERIA)
+_STAGE_OF: dict[Criterion | Requirement, int] = {
+    item: _STAGE[Criterion.REQUIREMENTS] if isinstance(item, Requirement) else _STAGE[item]
+    for item in (*HARD_CRITERIA, *Requirement)
+}
 # The further a pair's time got through the series test, the more useful it is to say so.
 _SHORTFALL_RANK = {
     ReasonCode.NO_COMMON_SLOT: 0,
     ReasonCode.NO_FIRST_CALL_IN_WINDOW: 1,
     ReasonCode.NO_WEEKLY_SERIES: 2,
+    ReasonCode.NO_BOOKABLE_SLOT: 3,
 }
 _FIX_OF: dict[Criterion, FixCode] = {
     Criterion.CERTIFIED: FixCode.CERTIFY_COUNSELLORS,
     Criterion.ACTIVE: FixCode.REACTIVATE_COUNSELLORS,
+    Criterion.SITE: FixCode.ALLOW_CROSS_BORDER,
     Criterion.NOT_DECLINED: FixCode.REVIEW_DECLINED,
     Criterion.CAPACITY: FixCode.RAISE_CAPACITY,
     Criterion.CALL_TIMES: FixCode.WIDEN_CALL_TIMES,
 }
+
+
+# Per counsellor: id, the patient-independent misses before the site (certified, active),
+# whether they are full, their languages and their site.
+Row = tuple[str, tuple[Criterion, ...], bool, frozenset[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the report needs of the counsellors, once for many patients.
+
+    Masks are bitsets over counsellor indices: counsellors who share no language with a
+    patient can only stop the funnel at certified, active, site or language, and no fix asks
+    them for anything, so they are counted with a few ``&`` and never visited one by one.
+    """
+
+    rows: list[Row]
+    everyone: int
+    uncertified: int
+    inactive: int
+    speakers: dict[str, int]
+    at_site: dict[str | None, int]
+
+
+def counsellor_facts(counsellors: Sequence[Counsellor]) -> Facts:
+    rows: list[Row] = []
+    uncertified = inactive = 0
+    speakers: dict[str, int] = {}
+    at_site: dict[str | None, int] = {}
+    for index, counsellor in enumerate(counsellors):
+        bit = 1 << index
+        front: list[Criterion] = []
+        if not counsellor.certified:
+            front.append(Criterion.CERTIFIED)
+            uncertified |= bit
+        if not counsellor.active:
+            front.append(Criterion.ACTIVE)
+            inactive |= bit
+        for language in counsellor.languages:
+            speakers[language] = speakers.get(language, 0) | bit
+        at_site[counsellor.site] = at_site.get(counsellor.site, 0) | bit
+        rows.append(
+            (
+                counsellor.id,
+                tuple(front),
+                counsellor.capacity_left <= 0,
+                counsellor.languages,
+                counsellor.site,
+            )
+        )
+    return Facts(
+        rows=rows,
+        everyone=(1 << len(counsellors)) - 1,
+        uncertified=uncertified,
+        inactive=inactive,
+        speakers=speakers,
+        at_site=at_site,
+    )
 
 
 def _who(ids: Sequence[str]) -> dict[str, int | tuple[str, ...]]:
@@ -61,68 +125,89 @@ def unmatched_report(
     *,
     patient: Patient,
     counsellors: Sequence[Counsellor],
-    timing_of: Callable[[int], Timing],
-    patient_timing: Timing,
-    grid: Grid,
+    time_fits: Callable[[int], bool],
+    time_shortfall: Callable[[int], ReasonCode],
+    has_call_times: bool,
     plan: CallPlan,
     eligible: Collection[int] | None = None,
+    facts: Facts | None = None,
 ) -> Unmatched:
     """Report on ``patient`` against every counsellor (``counsellors`` sorted by id).
 
     ``eligible`` (indices into ``counsellors``) is what the batch already knows passes every
     hard constraint; with it the report needs no time test for those counsellors, and a
     non-empty ``eligible`` means the batch gave their places to other patients.
+    ``time_fits(index)`` is the call-times test of the pair (a weekly series, or in slot mode
+    a bookable slot); ``time_shortfall(index)`` names how a pair that fails it falls short.
+    ``facts`` is ``counsellor_facts(counsellors)``, for a caller who reports on many patients.
     """
-    first_fail: list[int] = []
+    if facts is None:
+        facts = counsellor_facts(counsellors)
+    stop_counts = [0] * (_ELIGIBLE + 1)
     # Counsellors who miss exactly one thing, by that thing (a criterion or a requirement).
     only: dict[Criterion | Requirement, list[str]] = {}
     missed_requirements: set[Requirement] = set()
     stopped_at: dict[int, list[str]] = {}
     best_shortfall: ReasonCode | None = None
-    for index, counsellor in enumerate(counsellors):
-        fails: list[Criterion | Requirement] = []
-        stages: list[int] = []
-        if not counsellor.certified:
-            fails.append(Criterion.CERTIFIED)
-            stages.append(_STAGE[Criterion.CERTIFIED])
-        if not counsellor.active:
-            fails.append(Criterion.ACTIVE)
-            stages.append(_STAGE[Criterion.ACTIVE])
-        if not patient.languages & counsellor.languages:
-            fails.append(Criterion.LANGUAGE)
-            stages.append(_STAGE[Criterion.LANGUAGE])
-        if counsellor.id in patient.declined_counsellor_ids:
+    allowed = patient.allowed_sites
+    languages = patient.languages
+    declined = patient.declined_counsellor_ids
+    required = bool(patient.requirements)
+    language = Criterion.LANGUAGE
+    # Counsellors without a shared language, counted by where they stop (see ``Facts``).
+    speaking = 0
+    for spoken in languages:
+        speaking |= facts.speakers.get(spoken, 0)
+    silent = facts.everyone & ~speaking
+    for stage, misses in (
+        (_STAGE[Criterion.CERTIFIED], facts.uncertified),
+        (_STAGE[Criterion.ACTIVE], facts.inactive),
+    ):
+        stop_counts[stage] += (silent & misses).bit_count()
+        silent &= ~misses
+    if allowed is not None:
+        allowed_mask = 0
+        for allowed_site in allowed:
+            allowed_mask |= facts.at_site.get(allowed_site, 0)
+        stop_counts[_STAGE[Criterion.SITE]] += (silent & ~allowed_mask).bit_count()
+        silent &= allowed_mask
+    stop_counts[_STAGE[language]] += silent.bit_count()
+    rows = facts.rows
+    while speaking:
+        low = speaking & -speaking
+        speaking ^= low
+        index = low.bit_length() - 1
+        ident, front, full, _languages, site = rows[index]
+        # Filled in funnel order, so the first entry is where this counsellor stops.
+        fails: list[Criterion | Requirement] = list(front)
+        if allowed is not None and (site is None or site not in allowed):
+            fails.append(Criterion.SITE)
+        # Everyone visited here shares a language with the patient.
+        if declined and ident in declined:
             fails.append(Criterion.NOT_DECLINED)
-            stages.append(_STAGE[Criterion.NOT_DECLINED])
-        missed = requirements_missed(patient, counsellor) if patient.requirements else ()
+        missed = requirements_missed(patient, counsellors[index]) if required else ()
         if missed:
             fails.extend(missed)
-            stages.append(_STAGE[Criterion.REQUIREMENTS])
-        if counsellor.capacity_left <= 0:
+        if full:
             fails.append(Criterion.CAPACITY)
-            stages.append(_STAGE[Criterion.CAPACITY])
-        if len(fails) <= 1:
-            # Time is the dear test: run it only where it changes the funnel or a fix.
-            if eligible is not None and not fails:
-                time_ok = index in eligible
-            else:
-                time_ok = grid.fits(patient_timing, timing_of(index))
+        # Time is the dear test: run it only where it changes the funnel or a fix (no fix asks
+        # a counsellor for a language, so missing only the language settles it).
+        if not fails or (len(fails) == 1 and fails[0] is not language):
+            known = eligible is not None and not fails
+            time_ok = index in eligible if known and eligible is not None else time_fits(index)
             if not time_ok:
                 fails.append(Criterion.CALL_TIMES)
-                stages.append(_TIME_STAGE)
-                if len(fails) == 1 and patient_timing.starts:
-                    common = patient_timing.starts & timing_of(index).starts
-                    code = grid.shortfall(common)
+                if len(fails) == 1 and has_call_times:
+                    code = time_shortfall(index)
                     if best_shortfall is None or (
                         _SHORTFALL_RANK[code] > _SHORTFALL_RANK[best_shortfall]
                     ):
                         best_shortfall = code
-        # ``stages`` was filled in funnel order, so its first entry is where this one stops.
-        stop = stages[0] if stages else _ELIGIBLE
-        first_fail.append(stop)
-        stopped_at.setdefault(stop, []).append(counsellor.id)
+        stop = _STAGE_OF[fails[0]] if fails else _ELIGIBLE
+        stop_counts[stop] += 1
+        stopped_at.setdefault(stop, []).append(ident)
         if len(fails) == 1:
-            only.setdefault(fails[0], []).append(counsellor.id)
+            only.setdefault(fails[0], []).append(ident)
         if stop == _REQUIREMENTS_STAGE:
             missed_requirements.update(missed)
 
@@ -130,8 +215,9 @@ def unmatched_report(
     blocking: Criterion | None = None
     before = len(counsellors)
     prior = before
+    remaining = before
     for stage, criterion in enumerate(HARD_CRITERIA):
-        remaining = sum(1 for fail in first_fail if fail > stage)
+        remaining -= stop_counts[stage]
         funnel.append(FunnelStep(criterion, remaining))
         if remaining == 0 and blocking is None:
             blocking = criterion
@@ -147,7 +233,7 @@ def unmatched_report(
         taken=taken,
         missed_requirements=missed_requirements,
         shortfall=best_shortfall,
-        patient_timing=patient_timing,
+        has_call_times=has_call_times,
         declined=stopped_at.get(_STAGE[Criterion.NOT_DECLINED], []),
     )
     return Unmatched(
@@ -168,7 +254,7 @@ def _blocking_reason(
     taken: Sequence[str],
     missed_requirements: set[Requirement],
     shortfall: ReasonCode | None,
-    patient_timing: Timing,
+    has_call_times: bool,
     declined: Sequence[str],
 ) -> Reason:
     if blocking is None:
@@ -208,7 +294,15 @@ def _blocking_reason(
         )
     if blocking is Criterion.CAPACITY:
         return Reason(blocking, ReasonCode.NO_CAPACITY, False, 0, params(counsellors=prior))
-    if not patient_timing.starts:
+    if blocking is Criterion.SITE:
+        return Reason(
+            blocking,
+            ReasonCode.SITE_NOT_ALLOWED,
+            False,
+            0,
+            params(sites=tuple(sorted(patient.allowed_sites or ())), counsellors=prior),
+        )
+    if not has_call_times:
         return Reason(blocking, ReasonCode.NO_CALL_TIMES, False, 0, params(counsellors=prior))
     return Reason(
         blocking,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from rarebridge.accounts.selectors import sites_for_user
+from rarebridge.care.planning import summary_sentences
 from rarebridge.care.selectors import (
     clinic_busy,
     clinic_get_for_user,
@@ -79,6 +80,7 @@ def clinic_page(request, clinic, *, late_form=None, status=200):
             **clinic_overview(clinic=clinic),
             **clinic_progress(clinic=clinic),
             "explanations": explanations_for(clinic=clinic),
+            "quality": summary_sentences(clinic.summary),
             "can_manage": user_has_perm(request.user, Perm.CARE_MANAGE),
             "late_form": late_form or LateForm(clinic=clinic),
         },

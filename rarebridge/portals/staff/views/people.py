@@ -27,7 +27,14 @@ from rarebridge.accounts.selectors import (
 )
 from rarebridge.accounts.services import invitation_create, invitation_revoke
 from rarebridge.core.permissions import Perm, Role
-from rarebridge.counselling.matching import fix_text, reason_text
+from rarebridge.counselling.matching import (
+    batch_proposal,
+    fix_text,
+    reason_text,
+    sign_slot,
+    slot_texts,
+    unsign_slot,
+)
 from rarebridge.counselling.selectors import (
     calls_for_supervision,
     counsellor_get_for_manager,
@@ -44,7 +51,7 @@ from rarebridge.counselling.services import (
     certification_grant,
     counsellor_deactivate,
     match_accept,
-    match_batch_accept,
+    match_batch_confirm,
     roleplay_sign_off,
     training_attendance_record,
 )
@@ -326,43 +333,111 @@ def counsellor_training(request, pk: int):
     )
 
 
+# The reasons a preview shows for a match (the other hard rules hold for every match).
+SHOWN = {"language", "site", "call_times", "condition", "country", "gender", "age", "continuity"}
+
+
+def _preview_rows(proposal) -> list[dict]:
+    """Who with whom, why, and the first call in both people's local time."""
+    rows = []
+    for item in proposal.result.assignments:
+        patient = proposal.patients[item.patient_id]
+        rows.append(
+            {
+                "patient": patient,
+                "counsellor": proposal.names[item.counsellor_id],
+                "reasons": [reason_text(r) for r in item.reasons if r.met and r.criterion in SHOWN],
+                **slot_texts(
+                    calls=item.schedule,
+                    counsellor_zone=proposal.counsellors[item.counsellor_id].time_zone,
+                    patient_zone=patient.user.time_zone,
+                ),
+            }
+        )
+    return rows
+
+
+def _render_preview(request, proposal):
+    return render(
+        request,
+        "staff/matching_preview.html",
+        {
+            "proposal": proposal,
+            "rows": _preview_rows(proposal),
+            "unmatched": [proposal.patients[u.patient_id] for u in proposal.result.unmatched],
+        },
+    )
+
+
+def _accept_one(request) -> None:
+    patient = patient_get_for_user(
+        user=request.user,
+        id=int(request.POST.get("patient", "0")),
+        need=Perm.PATIENT_VIEW,
+        by=request.actor,
+    )
+    profile = counsellor_get_for_manager(
+        user=request.user, id=int(request.POST.get("counsellor", "0"))
+    )
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "").strip()
+    if action == "override":
+        if not reason:
+            raise ValidationError(_("Please give the reason for choosing another counsellor."))
+        calls = None
+    else:
+        calls = unsign_slot(
+            value=request.POST.get("slot", ""), patient_id=patient.pk, counsellor_id=profile.pk
+        )
+        if not calls:
+            raise ValidationError(
+                _("This suggestion is out of date. Please look at the suggestions again.")
+            )
+    match_accept(
+        patient=patient,
+        counsellor=profile.user,
+        by=request.actor,
+        reasons=request.POST.getlist("reasons"),
+        override_reason=reason if action == "override" else "",
+        calls=calls,
+    )
+    messages.success(request, _("Matched. Both have been told."))
+
+
 @require_http_methods(["GET", "POST"])
 @staff_required
 def matching(request):
-    """Waiting patients with suggested counsellors and reasons; accept, bulk-accept or override."""
+    """Waiting patients with suggested counsellors, reasons and the weekly time each would
+    book; accept one, override, or match everyone (a preview first, then a confirmation of
+    exactly that preview)."""
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
-            if action == "batch":
-                matched, left = match_batch_accept(user=request.user)
+        if action in ("preview", "batch"):
+            return _render_preview(request, batch_proposal(user=request.user))
+        if action == "confirm":
+            outcome = match_batch_confirm(token=request.POST.get("token", ""), by=request.actor)
+            if outcome.status == "stale":
+                messages.warning(
+                    request,
+                    _(
+                        "The situation changed since the preview (or it is too old). Nothing "
+                        "was matched; here is a fresh preview."
+                    ),
+                )
+                return _render_preview(request, outcome.fresh)
+            if outcome.status == "already":
+                messages.info(request, _("This preview was confirmed already."))
+            else:
                 messages.success(
                     request,
                     _("%(matched)s patient(s) matched; %(left)s still waiting.")
-                    % {"matched": matched, "left": left},
+                    % {"matched": outcome.matched, "left": outcome.left},
                 )
-            else:
-                patient = patient_get_for_user(
-                    user=request.user,
-                    id=int(request.POST.get("patient", "0")),
-                    need=Perm.PATIENT_VIEW,
-                    by=request.actor,
-                )
-                counsellor = counsellor_get_for_manager(
-                    user=request.user, id=int(request.POST.get("counsellor", "0"))
-                ).user
-                reason = request.POST.get("reason", "").strip()
-                if action == "override" and not reason:
-                    raise ValidationError(
-                        _("Please give the reason for choosing another counsellor.")
-                    )
-                match_accept(
-                    patient=patient,
-                    counsellor=counsellor,
-                    by=request.actor,
-                    reasons=request.POST.getlist("reasons"),
-                    override_reason=reason if action == "override" else "",
-                )
-                messages.success(request, _("Matched. Both have been told."))
+                for patient, text in outcome.refused:
+                    messages.error(request, f"{patient.code}: {text}")
+            return redirect("staff:matching")
+        try:
+            _accept_one(request)
         except (ValidationError, ValueError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("staff:matching")
@@ -372,6 +447,18 @@ def matching(request):
             suggestion["texts"] = [
                 (r.met, reason_text(r)) for r in suggestion["reasons"] if r.met is not None
             ]
+            suggestion.update(
+                slot_texts(
+                    calls=suggestion["calls"],
+                    counsellor_zone=suggestion["counsellor_zone"],
+                    patient_zone=suggestion["patient_zone"],
+                )
+            )
+            suggestion["slot"] = sign_slot(
+                patient_id=row["patient"].pk,
+                counsellor_id=suggestion["counsellor_id"],
+                calls=suggestion["calls"],
+            )
         if row["unmatched"]:
             row["why"] = [reason_text(r) for r in row["unmatched"].reasons if r.met is False]
             row["fixes"] = [fix_text(f) for f in row["unmatched"].fixes]

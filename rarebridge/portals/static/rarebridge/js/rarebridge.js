@@ -12,5 +12,23 @@
     // Move focus to the error summary so screen readers announce what needs fixing.
     var summary = document.querySelector("[data-autofocus]");
     if (summary) { summary.focus(); }
+    // Forms that must not be sent twice: the button says it is working and is disabled.
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+        form.querySelectorAll("button[type=submit]").forEach(function (button) {
+          // The clicked button's name and value still travel: copy them before disabling.
+          if (button.name) {
+            var hidden = document.createElement("input");
+            hidden.type = "hidden"; hidden.name = button.name; hidden.value = button.value;
+            form.appendChild(hidden);
+          }
+          if (button.dataset.workingText) { button.textContent = button.dataset.workingText; }
+          button.setAttribute("aria-busy", "true");
+          button.disabled = true;
+        });
+      });
+    });
   });
 })();
