@@ -57,6 +57,15 @@ def _waiting(patient, version, *, windows=None, language="de"):
 TUESDAY_1800 = [{"weekday": 1, "start": "18:00", "end": "18:30"}]
 
 
+@pytest.fixture(autouse=True)
+def _supervisor_reaches_every_site(cast):
+    """These tests are about what can be booked, not about reach: the supervisor who matches
+    reaches both sites (organisation-wide by the flag)."""
+    cast.supervisor.role_assignments.update(organisation_wide=True)
+    cast.supervisor.__dict__.pop("_active_roles", None)
+    cast.supervisor.__dict__.pop("_site_reach", None)
+
+
 @pytest.fixture
 def clash(cast):
     """Two waiting patients and two counsellors in Hamburg, all free only Tuesday 18:00-18:30."""
