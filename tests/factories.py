@@ -101,7 +101,9 @@ class CrisisResourceFactory(factory.django.DjangoModelFactory):
     country = factory.SubFactory(CountryFactory)
     kind = CrisisResource.Kind.CRISIS_LINE
     name = factory.Sequence(lambda n: f"Helpline {n}")
-    phone = "0800 111 0 111"
+    phone = "+498001110111"
+    hours = CrisisResource.Hours.ALWAYS
+    cost = CrisisResource.Cost.FREE
     last_checked = dt.date(2026, 11, 1)
 
 

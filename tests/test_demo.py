@@ -53,6 +53,13 @@ def test_it_builds_the_demo_world_and_running_it_again_changes_nothing(db):
     assert Authenticator.objects.filter(type="totp").count() == staff.count()
     # Every country's emergency number is there and comes first.
     assert CrisisResource.objects.filter(kind="emergency").count() == 5
+    # Numbers stored so that they dial; hours and cost said, never assumed.
+    assert set(CrisisResource.objects.filter(country="CA").values_list("phone", flat=True)) == {
+        "911",
+        "988",
+    }
+    assert CrisisResource.objects.get(country="PL", phone="116123").hours == "unknown"
+    assert CrisisResource.objects.get(country="BE", phone="+3226484014").cost == "standard"
     assert set(
         User.objects.filter(email__startswith="patient").values_list("language", flat=True)
     ) == {"en", "de", "pl", "nl", "hu", "fr"}

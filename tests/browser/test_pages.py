@@ -109,6 +109,24 @@ def test_it_signs_in_staff_with_mfa_and_every_staff_page_passes_axe(
     visit_all(page, assert_accessible, paths)
 
 
+def test_it_previews_a_crisis_line_in_every_language_before_publishing(
+    page, cast, assert_accessible
+):
+    resource = CrisisResourceFactory(country_id="DE", name="TelefonSeelsorge")
+    sign_in(page, cast.admin.email, staff=True)
+    page.goto(reverse("staff:crisis_resource_edit", args=[resource.pk]))
+    page.get_by_label("Phone number").fill("0800 111 0 222")
+    page.get_by_role("button", name="Preview").click()
+    for language in ("English", "German", "Polish", "Dutch", "Hungarian", "French"):
+        expect(page.get_by_role("heading", name=language, exact=True)).to_be_visible()
+    expect(page.locator('a[href="tel:+498001110222"]').first).to_be_visible()
+    assert_accessible(page, "crisis line preview")
+    page.get_by_role("button", name="Confirm and publish").click()
+    page.wait_for_url(re.compile(r"/staff/crisis-resources/$"))
+    resource.refresh_from_db()
+    assert resource.phone == "+498001110222"
+
+
 def test_it_shows_the_error_summary_and_keeps_what_was_typed(page, cast, assert_accessible):
     sign_in(page, "anna@example.org", staff=False)
     page.goto(reverse("public:preferences"))

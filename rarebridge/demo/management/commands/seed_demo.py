@@ -31,13 +31,12 @@ from rarebridge.counselling.services import (
     note_save,
     training_curriculum_load,
 )
+from rarebridge.demo.crisis import CRISIS_RESOURCES, emergency_resource
 from rarebridge.demo.world import (
     COUNTRIES,
-    CRISIS_RESOURCES,
     LAST_CHECKED,
     PEOPLE,
     SITES,
-    emergency_resource,
 )
 from rarebridge.directory.services import directory_demo_load
 from rarebridge.network.models import Site
@@ -126,38 +125,15 @@ class Command(BaseCommand):
             )
             for code, c in COUNTRIES.items()
         }
-        for code, country in countries.items():
-            extra = emergency_resource(code)
+        lines = [emergency_resource(code) for code in countries] + CRISIS_RESOURCES
+        for line in lines:
+            fields = {"kind": "crisis_line", **line}
             crisis_resource_upsert(
-                country=country,
-                name=extra.pop("name"),
-                phone=extra.pop("phone"),
+                country=countries[fields.pop("country")],
+                name=fields.pop("name"),
+                phone=fields.pop("phone"),
                 last_checked=LAST_CHECKED,
-                languages=[],
-                **extra,
-            )
-        for (
-            code,
-            kind,
-            name,
-            phone,
-            text,
-            website,
-            languages,
-            descriptions,
-            position,
-        ) in CRISIS_RESOURCES:
-            crisis_resource_upsert(
-                country=countries[code],
-                name=name,
-                phone=phone,
-                kind=kind,
-                text_number=text,
-                website=website,
-                languages=languages,
-                descriptions=descriptions,
-                position=position,
-                last_checked=LAST_CHECKED,
+                **fields,
             )
         org = organisation_upsert(
             slug="rarebridge-consortium", name="RareBridge Consortium", kind="research_consortium"

@@ -56,7 +56,7 @@ from rarebridge.counselling.services import (
     training_attendance_record,
 )
 from rarebridge.network.selectors import crisis_resource_get_for_user, crisis_resources_for_admin
-from rarebridge.network.services import crisis_resource_update
+from rarebridge.network.services import crisis_resource_preview, crisis_resource_update
 from rarebridge.portals.decorators import staff_required
 from rarebridge.portals.staff.forms.people import (
     ROLE_LABELS,
@@ -202,12 +202,37 @@ def crisis_resources(request):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def crisis_resource_edit(request, pk: int):
+    """Edit → preview (what patients will see, in every language) → confirm. Nothing changes
+    for patients until the confirm step."""
     resource = crisis_resource_get_for_user(user=request.user, id=pk)
     form = CrisisResourceForm(request.POST or None, instance=copy.copy(resource))
-    if request.method == "POST" and form.is_valid():
-        crisis_resource_update(resource=resource, by=request.actor, **form.cleaned_data)
-        messages.success(request, _("Saved. Patients see the change at once."))
-        return redirect("staff:crisis_resources")
+    step = request.POST.get("step", "preview")
+    if request.method == "POST" and step in ("preview", "confirm") and form.is_valid():
+        try:
+            if step == "confirm":
+                crisis_resource_update(resource=resource, by=request.actor, **form.changes())
+                messages.success(request, _("Published. Patients see the change now."))
+                return redirect("staff:crisis_resources")
+            candidate = crisis_resource_preview(resource=resource, **form.changes())
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            changed = [
+                getattr(candidate._meta.get_field(name), "verbose_name", name)
+                for name in form.changes()
+                if getattr(candidate, name) != getattr(resource, name)
+            ]
+            return render(
+                request,
+                "staff/crisis_resource_preview.html",
+                {
+                    "form": form,
+                    "resource": resource,
+                    "candidate": candidate,
+                    "changed": changed,
+                    "languages": settings.LANGUAGES,
+                },
+            )
     return render(request, "staff/crisis_resource_edit.html", {"form": form, "resource": resource})
 
 
