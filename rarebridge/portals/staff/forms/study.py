@@ -53,8 +53,8 @@ class ReferralForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.sites = {str(s.site_id): s.site for s in sites}
         choose = [("", _("Choose…"))]
-        self.fields["site"].choices = choose + [(k, s.name) for k, s in self.sites.items()]
-        self.fields["diagnosis"].choices = (
+        self._choice("site").choices = choose + [(k, s.name) for k, s in self.sites.items()]
+        self._choice("diagnosis").choices = (
             choose
             + [
                 (d["code"], d["title"].get(get_language()) or d["title"]["en"])
@@ -62,10 +62,15 @@ class ReferralForm(forms.Form):
             ]
             + [("other", _("Other or not confirmed"))]
         )
-        self.fields["language"].choices = choose + list(settings.LANGUAGES)
+        self._choice("language").choices = choose + list(settings.LANGUAGES)
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("full_name") or data.get("email"):
             for name in ("full_name", "email", "language"):
                 if not data.get(name) and name not in self.errors:
