@@ -259,7 +259,10 @@ def test_it_shows_the_countrys_crisis_resources_right_after_a_risk_answer(study,
 
 def test_it_keeps_participant_pages_from_other_people(study, cast, as_user):
     assert as_user(cast.coordinator).get(reverse("trials_patient:home")).status_code == 404
-    assert as_user(cast.patient.user).get(reverse("trials_patient:home")).status_code == 404
+    # A patient in no study sees a friendly page there (no 404), and nothing of anyone else's.
+    client = as_user(cast.patient.user)
+    assert client.get(reverse("trials_patient:home")).status_code == 200
+    assert client.get(reverse("trials_patient:consent")).status_code == 404
 
 
 def test_it_lets_the_participant_withdraw_from_questionnaires(study, cast):
