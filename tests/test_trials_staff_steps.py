@@ -3,6 +3,8 @@ randomising and countersigning ask once, naming the person."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -134,3 +136,16 @@ def test_it_asks_before_countersigning(study, cast, as_user):
     client.post(url, {"confirm": "yes"})
     record.refresh_from_db()
     assert record.countersigned_by == cast.coordinator
+
+
+def test_it_records_exactly_what_the_review_page_carries(study, cast, as_user):
+    client = as_user(cast.coordinator)
+    url = reverse("trials_staff:refer", args=[study.slug])
+    review = client.post(url, _refer(cast)).content.decode()
+    confirm_form = review.split('value="confirm"')[0].rsplit("<form", 1)[1]
+    carried = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', confirm_form))
+    assert carried["adult"] == "yes" and carried["life_threatening"] == "no"
+    carried.pop("csrfmiddlewaretoken", None)
+    client.post(url, {**carried, "step": "confirm"})
+    record = ScreeningRecord.objects.get()
+    assert record.eligible and record.site == cast.site
