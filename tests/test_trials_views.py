@@ -28,6 +28,8 @@ from tests.trials_helpers import (
     screen_in,
 )
 
+REFER_YES_NO = {k: "yes" if v is True else "no" for k, v in ELIGIBLE.items() if k != "diagnosis"}
+
 
 @pytest.fixture
 def study(cast):
@@ -257,7 +259,10 @@ def test_it_shows_the_countrys_crisis_resources_right_after_a_risk_answer(study,
 
 def test_it_keeps_participant_pages_from_other_people(study, cast, as_user):
     assert as_user(cast.coordinator).get(reverse("trials_patient:home")).status_code == 404
-    assert as_user(cast.patient.user).get(reverse("trials_patient:home")).status_code == 404
+    # A patient in no study sees a friendly page there (no 404), and nothing of anyone else's.
+    client = as_user(cast.patient.user)
+    assert client.get(reverse("trials_patient:home")).status_code == 200
+    assert client.get(reverse("trials_patient:consent")).status_code == 404
 
 
 def test_it_lets_the_participant_withdraw_from_questionnaires(study, cast):
@@ -296,8 +301,7 @@ def test_it_randomises_from_the_participant_page_and_audits(study, cast, as_user
     participant = ready_to_randomise(study, cast.site, cast.coordinator, email="r@example.org")
     client = as_user(cast.coordinator)
     url = reverse("trials_staff:randomise", args=[study.slug, participant.pk])
-    assert client.get(url).status_code == 405
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"confirm": "yes"}).status_code == 302
     assert Allocation.objects.filter(participant=participant).exists()
     assert AuditEntry.objects.filter(
         action="trials.participant.randomised", actor=cast.coordinator
@@ -308,7 +312,9 @@ def test_it_shows_the_refusal_reason_instead_of_randomising(study, cast, as_user
     participant = screen_in(study, cast.site, email="n@example.org")
     client = as_user(cast.coordinator)
     page = client.post(
-        reverse("trials_staff:randomise", args=[study.slug, participant.pk]), follow=True
+        reverse("trials_staff:randomise", args=[study.slug, participant.pk]),
+        {"confirm": "yes"},
+        follow=True,
     )
     assert "not consented" in page.content.decode()
     assert not Allocation.objects.exists()
@@ -317,7 +323,7 @@ def test_it_shows_the_refusal_reason_instead_of_randomising(study, cast, as_user
 def test_it_forbids_randomising_at_another_site(study, cast, as_user):
     participant = ready_to_randomise(study, cast.other_site, cast.trial_manager, email="o@x.org")
     page = as_user(cast.coordinator).post(
-        reverse("trials_staff:randomise", args=[study.slug, participant.pk])
+        reverse("trials_staff:randomise", args=[study.slug, participant.pk]), {"confirm": "yes"}
     )
     assert page.status_code == 404
 
@@ -356,11 +362,11 @@ def test_it_lets_a_coordinator_refer_and_countersign(study, cast, as_user):
         {
             "site": str(cast.site.pk),
             "diagnosis": "AIH",
-            "adult": "on",
-            "wants_support": "on",
+            **REFER_YES_NO,
             "full_name": "Rolf Referred",
             "email": "rolf@example.org",
             "language": "de",
+            "step": "confirm",
         },
     )
     participant = Participant.objects.get(patient__user__email="rolf@example.org")
@@ -369,7 +375,9 @@ def test_it_lets_a_coordinator_refer_and_countersign(study, cast, as_user):
     )
     assert ScreeningRecord.objects.get(participant=participant).source == "coordinator"
     record = consent(participant)
-    client.post(reverse("trials_staff:countersign", args=[study.slug, participant.pk]))
+    client.post(
+        reverse("trials_staff:countersign", args=[study.slug, participant.pk]), {"confirm": "yes"}
+    )
     record.refresh_from_db()
     assert record.countersigned_by == cast.coordinator
     log = client.get(reverse("trials_staff:screening", args=[study.slug]))

@@ -295,11 +295,12 @@ def instrument_text_load(
 
 
 def external_questionnaire_import(
-    *, data: dict, instrument: str, by: Any = None
+    *, data: dict, instrument: str, by: Any = None, link_map: dict[str, str] | None = None
 ) -> ExternalQuestionnaire:
-    """Map an external SDC questionnaire onto one of ours and keep the mapping."""
+    """Map an external SDC questionnaire onto one of ours and keep the mapping; ``link_map``
+    (external linkId -> ours) matches items that carry no code."""
     mapping = map_external(
-        external=data, ours=questionnaire_json(instrument), instrument=instrument
+        external=data, ours=questionnaire_json(instrument), instrument=instrument, link_map=link_map
     )
     with transaction.atomic():
         row, _created = ExternalQuestionnaire.objects.update_or_create(

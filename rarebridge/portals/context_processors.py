@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from rarebridge.core.permissions import Perm, user_has_perm
+from rarebridge.trials.selectors import participation_for_patient
 
 
 def rarebridge(request):
@@ -16,6 +17,7 @@ def rarebridge(request):
             "current_time_zone": timezone.get_current_timezone_name(),
             "rb_perms": set(),
             "rb_is_patient": False,
+            "rb_in_study": False,
             "rb_is_staff": False,
             "rb_text_size": request.COOKIES.get("rb_text", "normal"),
             "rb_contrast": request.COOKIES.get("rb_contrast") == "1",
@@ -26,7 +28,13 @@ def rarebridge(request):
         "current_time_zone": timezone.get_current_timezone_name(),
         "rb_perms": perms,
         "rb_is_patient": str(Perm.OWN_PROGRAM) in perms,
+        # Asked only where the menu is drawn for a patient: "My study" is for participants.
+        "rb_in_study": lambda: _in_study(user),
         "rb_is_staff": user.is_staff_member,
         "rb_text_size": user.text_size,
         "rb_contrast": user.high_contrast,
     }
+
+
+def _in_study(user) -> bool:
+    return participation_for_patient(user=user) is not None

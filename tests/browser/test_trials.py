@@ -111,7 +111,9 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
 
     participant_randomise(participant=participant, by=cast.coordinator)
     page.reload()
-    expect(page.get_by_text("Peer support program and usual care")).to_be_visible()
+    expect(
+        page.get_by_text("You are in the group: Peer support program and usual care.")
+    ).to_be_visible()
     page.get_by_role("link", name="Go to your program").click()
     page.wait_for_url(re.compile(r"/me/$"))
     expect(page.get_by_role("link", name="Read this week's chapter")).to_be_visible()

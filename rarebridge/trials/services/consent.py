@@ -19,6 +19,7 @@ from rarebridge.core.permissions import Perm
 from rarebridge.trials.models import Assessment, ConsentRecord, ConsentVersion, Participant
 from rarebridge.trials.selectors import consent_version_for, email_unconfirmed, participant_allowed
 from rarebridge.trials.services.assessments import timepoint_instruments
+from rarebridge.trials.services.telling import participant_tell
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -113,6 +114,15 @@ def consent_sign(
                 "pdf_sha256": record.pdf_sha256,
             },
         )
+        participant_tell(
+            participant=participant,
+            template_key="study_consented",
+            event=f"consent:{record.pk}",
+            context={
+                "when": signed_at,
+                "countersignature": version.countersignature_required,
+            },
+        )
     return record
 
 
@@ -137,4 +147,10 @@ def consent_countersign(*, consent: ConsentRecord, by: Actor | User) -> ConsentR
             update_fields=["countersigned_by", "countersigned_at", "countersign_pdf_sha256"]
         )
         audit_log(action="trials.consent.countersigned", actor=by, obj=consent)
+        participant_tell(
+            participant=consent.participant,
+            template_key="study_countersigned",
+            event=f"consent:{consent.pk}",
+            context={"when": now, "signed": consent.signed_at},
+        )
     return consent

@@ -33,6 +33,7 @@ from rarebridge.trials.services.enrolment import (
     local_today,
     program_version,
 )
+from rarebridge.trials.services.telling import participant_tell
 
 SEQUENCE_CHUNK = 100  # slots appended to a generated stratum when it runs out
 
@@ -188,6 +189,23 @@ def participant_randomise(*, participant: Participant, by: Actor | User | None) 
             actor=by,
             obj=participant,
             payload={"stratum": stratum, "slot": slot_index, "method": method},
+        )
+        arm_definition = study.arm(arm)
+        next_assessment = (
+            participant.assessments.filter(completed_at__isnull=True, due_at__isnull=False)
+            .order_by("due_at")
+            .first()
+        )
+        participant_tell(
+            participant=participant,
+            template_key="study_randomised",
+            event=f"allocation:{allocation.pk}",
+            context={
+                "when": now,
+                "receives_program": bool(arm_definition["receives_program"]),
+                "program_after_t2": bool(arm_definition.get("program_after_t2")),
+                "next_due": next_assessment.due_at if next_assessment else None,
+            },
         )
     return allocation
 

@@ -49,6 +49,9 @@ from rarebridge.programs.selectors import (
     weeks_for,
 )
 from rarebridge.programs.services import answer_complete, answer_save, answer_share_set
+from rarebridge.trials.journey import participant_journey
+from rarebridge.trials.models import Participant
+from rarebridge.trials.selectors import participation_for_patient
 
 
 @require_GET
@@ -64,6 +67,8 @@ def home(request):
         "enrolment": enrolment,
         "next_call": upcoming_calls.first(),
     }
+    if enrolment is None:
+        context["journey"] = _study_journey(request.user)
     if enrolment is not None:
         weeks = weeks_for(enrolment=enrolment, user=request.user)
         rows = exercises_with_answers(enrolment=enrolment)
@@ -335,8 +340,16 @@ def calls(request):
             "slot_days": _by_day(slots),
             "weeks_to_book": [n for n in open_weeks if n not in booked_weeks],
             "enrolment": enrolment,
+            "journey": _study_journey(request.user) if enrolment is None else None,
         },
     )
+
+
+def _study_journey(user):
+    participant = participation_for_patient(user=user)
+    if participant is None or participant.status == Participant.Status.WITHDRAWN:
+        return None
+    return participant_journey(participant=participant)
 
 
 def _by_day(slots):

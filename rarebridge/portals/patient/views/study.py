@@ -13,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rarebridge.core.permissions import Perm
 from rarebridge.instruments.content import questionnaire
-from rarebridge.network.models import pick_translation
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import perm_required
 from rarebridge.portals.links import link_limit, send_link_within_limit, too_soon
 from rarebridge.portals.patient.forms.study import EmailCorrectionForm
+from rarebridge.trials.journey import participant_journey
+from rarebridge.trials.labels import instrument_label
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
     assessment_get_for_patient,
@@ -55,7 +56,10 @@ def _int(value) -> int:
 @require_GET
 @perm_required(Perm.OWN_CARE)
 def home(request):
-    return _home(request, participant=_participation(request))
+    participant = participation_for_patient(user=request.user)
+    if participant is None:  # a patient in no study: a friendly page, not a 404
+        return render(request, "trials/patient_no_study.html")
+    return _home(request, participant=participant)
 
 
 def _home(request, *, participant: Participant, email_form: EmailCorrectionForm | None = None):
@@ -74,7 +78,7 @@ def _home(request, *, participant: Participant, email_form: EmailCorrectionForm 
                     {
                         "code": code,
                         "done": code in submitted,
-                        "title": questionnaire(code, get_language()).title,
+                        "title": instrument_label(code),
                     }
                     for code in assessment.instruments
                 ],
@@ -92,9 +96,7 @@ def _home(request, *, participant: Participant, email_form: EmailCorrectionForm 
             "reconsent": needs_reconsent(participant=participant),
             "assessments": assessments,
             "arm": participant.study.arm(allocation.arm) if allocation else None,
-            "arm_title": pick_translation(participant.study.arm(allocation.arm)["title"])
-            if allocation
-            else "",
+            "journey": participant_journey(participant=participant),
         },
         status=422 if email_form is not None and email_form.errors else 200,
     )

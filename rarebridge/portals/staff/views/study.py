@@ -4,7 +4,7 @@ data entry and export. Views fetch through the trials selectors and call one ser
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +19,6 @@ from rarebridge.instruments.content import questionnaire
 from rarebridge.instruments.models import Response
 from rarebridge.portals.decorators import staff_required
 from rarebridge.portals.staff.forms.study import AllocationTableForm, ReferralForm
-from rarebridge.trials.content import EXCLUSION
 from rarebridge.trials.fhir import responses_bundle
 from rarebridge.trials.models import Participant
 from rarebridge.trials.selectors import (
@@ -42,6 +41,7 @@ from rarebridge.trials.services import (
     RandomisationRefused,
     allocation_table_load,
     consent_countersign,
+    eligibility_reasons,
     participant_randomise,
     participant_withdraw,
     randomisation_blockers,
@@ -132,13 +132,34 @@ def participant_detail(request, slug: str, pk: int):
     )
 
 
-@require_POST
+def _confirm_page(request, *, study, participant, action: str, **extra):
+    """Ask once before an irreversible step, naming the person and what will happen."""
+    return render(
+        request,
+        "trials/staff_confirm.html",
+        {"study": study, "participant": participant, "action": action, **extra},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @staff_required
 def randomise(request, slug: str, pk: int):
+    """GET (or a POST without ``confirm``) asks; the confirmed POST allocates. A second
+    confirmed POST finds the participant randomised and allocates nothing more."""
     study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
         by=request.actor, study=study, id=pk, need=Perm.PARTICIPANT_RANDOMISE
     )
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        if hasattr(participant, "allocation"):
+            return redirect("trials_staff:participant", slug=slug, pk=pk)
+        return _confirm_page(
+            request,
+            study=study,
+            participant=participant,
+            action="randomise",
+            blockers=randomisation_blockers(participant=participant),
+        )
     try:
         participant_randomise(participant=participant, by=request.actor)
     except RandomisationRefused as refusal:
@@ -148,7 +169,7 @@ def randomise(request, slug: str, pk: int):
     return redirect("trials_staff:participant", slug=slug, pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required
 def countersign(request, slug: str, pk: int):
     study = study_get_for_user(by=request.actor, slug=slug)
@@ -158,6 +179,12 @@ def countersign(request, slug: str, pk: int):
     consent = current_consent(participant=participant)
     if consent is None:
         raise Http404
+    if consent.countersigned_at is not None:
+        return redirect("trials_staff:participant", slug=slug, pk=pk)
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        return _confirm_page(
+            request, study=study, participant=participant, action="countersign", consent=consent
+        )
     consent_countersign(consent=consent, by=request.actor)
     messages.success(request, _("Consent countersigned."))
     return redirect("trials_staff:participant", slug=slug, pk=pk)
@@ -232,41 +259,66 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def refer(request, slug: str):
+    """Screen in two steps: the answers, then a review of what will be recorded, then save."""
     study = study_get_for_user(by=request.actor, slug=slug, need=Perm.PARTICIPANT_SCREEN)
     sites = study_sites_for_user(user=request.user, study=study, perm=Perm.PARTICIPANT_SCREEN)
-    form = ReferralForm(request.POST or None, study=study, sites=sites)
+    form = ReferralForm(
+        request.POST if request.method == "POST" else None, study=study, sites=sites
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         site = form.sites[data["site"]]
-        answers = {k: data.get(k) for k in ("adult", "wants_support", *EXCLUSION)}
-        answers["diagnosis"] = data["diagnosis"]
-        contact = None
-        if data["full_name"] and data["email"]:
-            contact = Contact(
-                full_name=data["full_name"],
-                email=data["email"],
-                language=data["language"],
-                time_zone=site.time_zone,
+        answers = form.answers()
+        reasons = eligibility_reasons(study=study, answers=answers)
+        if not reasons and not (data["full_name"] and data["email"]):
+            form.add_error("full_name", _("Needed to contact an eligible person."))
+            form.add_error("email", _("Needed to contact an eligible person."))
+        elif request.POST.get("step") == "confirm":
+            return _screening_save(request, study=study, site=site, form=form, answers=answers)
+        elif request.POST.get("step") != "edit":
+            return render(
+                request,
+                "trials/staff_refer_review.html",
+                {
+                    "study": study,
+                    "form": form,
+                    "site": site,
+                    "reasons": reasons,
+                    "eligible": not reasons,
+                },
             )
-        try:
-            outcome = screening_record(
-                study=study,
-                site=site,
-                answers=answers,
-                contact=contact,
-                by=request.actor,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            raise
-        else:
-            if outcome.participant is not None:
-                messages.success(request, _("Eligible: the participant can now consent."))
-                return redirect("trials_staff:participant", slug=slug, pk=outcome.participant.pk)
-            messages.info(request, _("Not eligible. The reasons are in the screening log."))
-            return redirect("trials_staff:screening", slug=slug)
-    return render(request, "trials/staff_refer.html", {"study": study, "form": form})
+    return render(
+        request,
+        "trials/staff_refer.html",
+        {"study": study, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def _screening_save(request, *, study, site, form, answers):
+    data = form.cleaned_data
+    contact = None
+    if data["full_name"] and data["email"]:
+        contact = Contact(
+            full_name=data["full_name"],
+            email=data["email"],
+            language=data["language"],
+            time_zone=site.time_zone,
+        )
+    try:
+        outcome = screening_record(
+            study=study, site=site, answers=answers, contact=contact, by=request.actor
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return render(
+            request, "trials/staff_refer.html", {"study": study, "form": form}, status=422
+        )
+    if outcome.participant is not None:
+        messages.success(request, _("Eligible: the participant can now consent."))
+        return redirect("trials_staff:participant", slug=study.slug, pk=outcome.participant.pk)
+    messages.info(request, _("Not eligible. The reasons are in the screening log."))
+    return redirect("trials_staff:screening", slug=study.slug)
 
 
 @require_GET
