@@ -270,6 +270,12 @@ def supervision_dashboard(w: World, user: User) -> bool:
     return "Carla Counsellor" in response.content.decode()
 
 
+def open_counsellor_calls(w: World, user: User) -> bool:
+    response = client_for(user).get(reverse("safety:counsellor_calls", args=[w.profile.pk]))
+    assert response.status_code in (200, 404)
+    return response.status_code == 200
+
+
 def open_study_participant(w: World, user: User) -> bool:
     from tests.trials_helpers import load_demo_study, screen_in
 
@@ -304,6 +310,7 @@ ACTIONS = [  # (action, the roles that do it)
     (list_alerts, [S]),
     (open_alert, [S]),
     (supervision_dashboard, [S]),
+    (open_counsellor_calls, [S]),
     (open_study_participant, [C]),
 ]
 CASES = [

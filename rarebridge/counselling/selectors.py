@@ -232,17 +232,17 @@ def calls_for_supervision(
 
 
 def counsellor_get_for_supervisor(*, user, id: int) -> CounsellorProfile:
-    """A counsellor of the supervisor's organisations (404 otherwise)."""
+    """A counsellor in the supervisor's reach (their site, or the organisation by the flag);
+    404 otherwise."""
     if not user_has_perm(user, Perm.SUPERVISION_VIEW):
         raise PermissionDenied
-    profile = (
-        CounsellorProfile.objects.filter(pk=id, organisation_id__in=user.organisation_ids)
-        .select_related("user", "country")
-        .first()
+    return get_for_actor(
+        counsellors_for_user(user=user, perm=Perm.SUPERVISION_VIEW).select_related(
+            "user", "country"
+        ),
+        by=user,
+        pk=id,
     )
-    if profile is None:
-        raise Http404
-    return profile
 
 
 def counsellor_home(*, user, now: datetime | None = None) -> dict:
