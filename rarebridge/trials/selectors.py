@@ -293,18 +293,25 @@ def consort_numbers(*, user: User, study: Study) -> dict[str, Any]:
 
 
 def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
-    """Per timepoint and instrument: how many assessments are due and how many answered."""
+    """Per timepoint and instrument: how many assessments are due, how many were answered
+    completely, and how many were sent in with items missing (``incomplete``)."""
     sites = Site.objects.filter(_site_q(user, Perm.STUDY_VIEW))
     rows = []
     assessments = Assessment.objects.filter(participant__study=study, participant__site__in=sites)
     expected = dict(
         assessments.values_list("timepoint").annotate(n=Count("id")).values_list("timepoint", "n")
     )
-    submitted = Counter(
-        Response.objects.filter(assessment__in=assessments, submitted_at__isnull=False).values_list(
-            "assessment__timepoint", "instrument"
-        )
-    )
+    # A response sent in with unanswered items is counted apart: it is not complete.
+    submitted: Counter = Counter()
+    incomplete: Counter = Counter()
+    for timepoint_code, instrument_code, flags in Response.objects.filter(
+        assessment__in=assessments, submitted_at__isnull=False
+    ).values_list("assessment__timepoint", "instrument", "flags"):
+        key = (timepoint_code, instrument_code)
+        if "items_missing" in (flags or []):
+            incomplete[key] += 1
+        else:
+            submitted[key] += 1
     for timepoint in study.definition["timepoints"]:
         for instrument in timepoint["instruments"]:
             due = expected.get(timepoint["code"], 0)
@@ -315,6 +322,7 @@ def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
                     "instrument": instrument,
                     "expected": due,
                     "submitted": done,
+                    "incomplete": incomplete.get((timepoint["code"], instrument), 0),
                     "percent": round(100 * done / due) if due else 0,
                 }
             )
