@@ -176,9 +176,19 @@ def read_study(path: Path) -> StudyFile:
             problems.append(f"the primary outcome {primary['instrument']!r} is not given at T0")
     if not isinstance(data.get("demo_or_pilot", False), bool):
         problems.append("'demo_or_pilot' must be true or false")
-    for instrument, options in study_instrument_options(scoring).items():
+    options_by_instrument = study_instrument_options(scoring)
+    scheduled = {code for t in timepoints for code in t.get("instruments", [])}
+    for instrument in sorted(set(options_by_instrument) | scheduled):
         try:
-            get_scorer(instrument).parse_options(options)
+            scorer = get_scorer(instrument)
+        except ScoringError as error:
+            if instrument not in scheduled:  # a scheduled one is reported above
+                problems.append(f"scoring options for {instrument!r}: {error}")
+            continue
+        try:
+            # A scheduled instrument must be scoreable with the study's options (heiQ and
+            # TExQ need the licensee's scale key): refused here, not at the first answer.
+            scorer.check_options(scorer.parse_options(options_by_instrument.get(instrument)))
         except ScoringError as error:
             problems.append(f"scoring options for {instrument!r}: {error}")
     if problems:

@@ -21,6 +21,7 @@ from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.permissions import PATIENT_REACH, Perm, Role, role_has
 from rarebridge.engines.windows import ScheduleRules, WindowRule
+from rarebridge.instruments.content import UNFIT_WORDING, wording_status
 from rarebridge.instruments.models import Response
 from rarebridge.network.models import Site
 from rarebridge.trials.models import (
@@ -341,16 +342,46 @@ def screening_log(*, user: User, study: Study) -> QuerySet[ScreeningRecord]:
 # --- public ------------------------------------------------------------------------------
 
 
+def unfit_wording(study: Study) -> list[tuple[str, str, str]]:
+    """(instrument, language, status) of every scheduled instrument whose wording in one of
+    the study's languages is still draft or placeholder (replace it with the licensed or
+    official version, ``manage.py load_instrument_text``)."""
+    languages = sorted(
+        {lang for site in study.definition.get("sites", []) for lang in site.get("languages", [])}
+        or {"en"}
+    )
+    instruments = sorted(
+        {code for t in study.definition.get("timepoints", []) for code in t.get("instruments", [])}
+    )
+    found = []
+    for code in instruments:
+        for language in languages:
+            status = wording_status(code, language)
+            if status in UNFIT_WORDING:
+                found.append((code, language, status))
+    return found
+
+
+def study_recruiting(study: Study) -> bool:
+    """Whether the study recruits: open, and every scheduled instrument has fit wording in
+    each of its languages — unless the study is a demo or pilot (``demo_or_pilot``)."""
+    if not study.is_open:
+        return False
+    return bool(study.definition.get("demo_or_pilot")) or not unfit_wording(study)
+
+
 def public_studies() -> list[Study]:
     """Studies open for self-referral. Their slugs and titles are public by design."""
     with scopes_disabled():  # no person yet: the open study is the whole credential
-        return list(Study.objects.filter(is_open=True).order_by("slug"))
+        return [
+            s for s in Study.objects.filter(is_open=True).order_by("slug") if study_recruiting(s)
+        ]
 
 
 def open_study_public(*, slug: str) -> Study:
     with scopes_disabled():  # as above; callers scope to the study's organisation at once
         study = Study.objects.filter(slug=slug, is_open=True).first()
-    if study is None:
+    if study is None or not study_recruiting(study):
         raise Http404
     return study
 
