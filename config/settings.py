@@ -326,10 +326,13 @@ PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 30)
 PERIODIC_JOBS = [
     "rarebridge.notify.services.messages_requeue_due",
     "rarebridge.safety.services.alerts_escalate_due",
+    "rarebridge.safety.services.unsubmitted_risk_alerts_due",
     "rarebridge.counselling.services.call_reminders_due",
     "rarebridge.trials.services.assessment_invitations_due",
     "rarebridge.care.services.clinic_replans_requeue_due",
 ]
+# A PHQ-9 item 9 answer above 0 autosaved but never sent raises its alert after this long.
+SAFETY_UNSUBMITTED_RISK_GRACE_MINUTES = env_int("SAFETY_UNSUBMITTED_RISK_GRACE_MINUTES", 30)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 60)
 # The secret from which concealed allocation sequences are derived; empty derives it from
 # SECRET_KEY. Whoever holds it can rebuild every sequence, so keep it out of the database.

@@ -253,7 +253,7 @@ def test_it_stores_an_immutable_signed_pdf_with_its_sha256(study, cast):
     assert record.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
     participant.refresh_from_db()
     assert participant.status == Participant.Status.CONSENTED
-    assert participant.assessments.get(timepoint="T0").instruments == ["phq9", "gad7"]
+    assert participant.assessments.get(timepoint="T0").instruments == ["phq9", "gad7", "sf12v1"]
 
 
 def test_it_refuses_a_wrong_comprehension_answer_or_another_name(study, cast):
@@ -607,13 +607,14 @@ def test_it_sends_nothing_after_withdrawal_from_the_questionnaires(study, cast):
     with time_machine.travel(t1.due_at - timedelta(hours=3), tick=False):
         assessment_invitations_due()
         assert not AssessmentSend.objects.filter(assessment__participant=participant).exists()
+        # Whatever was typed is kept as a draft, but nothing can be sent in.
+        response = response_for(assessment=t1, instrument="phq9")
+        saved = response_save(
+            response=response, answers={"phq9-1": 1}, base_revision=0, by=participant.patient.user
+        )
+        assert saved.status == "closed" and saved.errors["__all__"]
         with pytest.raises(ValidationError):
-            response_save(
-                response=response_for(assessment=t1, instrument="phq9"),
-                answers={},
-                base_revision=0,
-                by=participant.patient.user,
-            )
+            response_submit(response=response, by=participant.patient.user)
 
 
 # --- withdrawal ----------------------------------------------------------------------------

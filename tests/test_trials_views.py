@@ -390,7 +390,7 @@ def test_it_lets_a_coordinator_enter_answers_by_phone(study, cast, as_user):
     client = as_user(cast.coordinator)
     url = reverse("trials_staff:data_entry", args=[study.slug, participant.pk, "T0", "phq9"])
     assert client.get(url).status_code == 200
-    page = client.post(url, dict.fromkeys(CALM_PHQ9, "1"))
+    page = client.post(url, {**dict.fromkeys(CALM_PHQ9, "1"), "phq9-9": "0"})
     assert page.status_code == 302
     response = Response.objects.get(instrument="phq9")
     assert response.on_behalf and response.entered_by == cast.coordinator

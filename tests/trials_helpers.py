@@ -9,6 +9,7 @@ from django.conf import settings
 
 from rarebridge.accounts.services import email_confirm
 from rarebridge.programs.services import program_version_load
+from rarebridge.trials.demo import CALM
 from rarebridge.trials.models import Participant, Study
 from rarebridge.trials.services import (
     Contact,
@@ -93,7 +94,9 @@ def answer_all(participant: Participant, timepoint: str, *, by=None, phq9=None):
     assessment = participant.assessments.get(timepoint=timepoint)
     by = by or participant.patient.user
     results = []
-    for instrument, answers in (("phq9", phq9 or CALM_PHQ9), ("gad7", CALM_GAD7)):
+    given = {"phq9": phq9 or CALM_PHQ9, "gad7": CALM_GAD7, "sf12v1": CALM["sf12v1"]}
+    for instrument in assessment.instruments:
+        answers = given[instrument]
         response = response_for(assessment=assessment, instrument=instrument)
         saved = response_save(response=response, answers=answers, base_revision=0, by=by)
         assert saved.status == "saved", saved

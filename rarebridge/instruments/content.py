@@ -18,6 +18,19 @@ from rarebridge.instruments.models import InstrumentText
 
 CONTENT_DIR = Path(settings.BASE_DIR) / "content"
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+PROVENANCE = "https://rarebridge.example/fhir/StructureDefinition/text-provenance"
+# Wording that must be replaced before a study uses it (status of the text-provenance
+# extension); a deployment's loaded licensed or official wording replaces it.
+UNFIT_WORDING = ("draft", "placeholder")
+# Sentences of a shipped copyright that speak to developers, never shown to participants.
+_DEVELOPER_NOTE = (
+    "draft",
+    "placeholder",
+    "not included",
+    "replace them",
+    "load_instrument_text",
+    "licensee loads",
+)
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
 
@@ -31,9 +44,14 @@ def _translated(element: dict | None, language: str, fallback: str) -> str:
     return fallback
 
 
+# An answer that is not a value on the scale (PHQ-15 item 4 "does not apply") is stored under
+# its code and passed to the scorer as not applicable, distinct from a missing answer.
+NOT_APPLICABLE = "not-applicable"
+
+
 @dataclass(frozen=True)
 class Option:
-    value: int
+    value: int | str
     code: str
     label: str
     system: str
@@ -62,6 +80,37 @@ class Questionnaire:
     def questions(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.kind == "choice")
 
+    @property
+    def attribution(self) -> str:
+        """The copyright without the notes to developers (\"replace them with the official
+        versions before use\"): what a participant may see."""
+        sentences = [part.strip() for part in self.copyright.split(". ") if part.strip()]
+        kept = [
+            part for part in sentences if not any(note in part.lower() for note in _DEVELOPER_NOTE)
+        ]
+        text = ". ".join(kept)
+        return text if not kept or text.endswith(".") else text + "."
+
+
+def wording_status(code: str, language: str) -> str:
+    """The status of an instrument's wording in a language: ``licensed`` or ``official`` when
+    a deployment loaded its own, else the shipped file's (``original``, ``draft``,
+    ``placeholder``); a language the file does not provide is ``draft`` (shown in English)."""
+    loaded = (
+        InstrumentText.objects.filter(instrument=code, language=language)
+        .order_by("-loaded_at")
+        .first()
+    )
+    if loaded is not None:
+        return loaded.provenance
+    for extension in questionnaire_json(code).get("extension", []):
+        if extension.get("url") != PROVENANCE:
+            continue
+        parts = {e["url"]: e for e in extension.get("extension", [])}
+        if parts.get("lang", {}).get("valueCode") == language:
+            return parts.get("status", {}).get("valueCode", "draft")
+    return "draft"
+
 
 @lru_cache(maxsize=128)
 def questionnaire_json(code: str) -> dict:
@@ -74,7 +123,8 @@ def questionnaire(code: str, language: str) -> Questionnaire:
     """The instrument's items in ``language`` (the original where no translation exists).
 
     Answer values are the ``ordinalValue`` extension, else the integer code: the raw value the
-    scorer expects for the item of the same linkId.
+    scorer expects for the item of the same linkId. An option whose code is not a number
+    (``not-applicable``) keeps its code as its value.
     """
     data = questionnaire_json(code)
     items = []
@@ -86,9 +136,16 @@ def questionnaire(code: str, language: str) -> Questionnaire:
                 (e["valueDecimal"] for e in option.get("extension", []) if e["url"] == ORDINAL),
                 None,
             )
+            value: int | str
+            if ordinal is not None:
+                value = int(ordinal)
+            elif str(coding["code"]).lstrip("-").isdigit():
+                value = int(coding["code"])
+            else:
+                value = str(coding["code"])
             options.append(
                 Option(
-                    value=int(ordinal if ordinal is not None else coding["code"]),
+                    value=value,
                     code=coding["code"],
                     label=_translated(coding.get("_display"), language, coding.get("display", "")),
                     system=coding.get("system", ""),

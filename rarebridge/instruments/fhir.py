@@ -16,6 +16,11 @@ from rarebridge.instruments.content import questionnaire
 from rarebridge.instruments.models import Response
 
 ON_BEHALF = "https://rarebridge.example/fhir/StructureDefinition/entered-on-behalf"
+# A submitted response with unanswered items stays ``completed`` (the person was asked twice
+# and sent it), and each unanswered item carries the FHIR data-absent-reason extension with
+# ``asked-declined``, as the SDC advises: the export says which items are missing, not only
+# that something is. A response never sent in is ``in-progress``.
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
 def response_resource(
@@ -31,6 +36,8 @@ def response_resource(
         value = response.answers.get(item.link_id)
         option = next((o for o in item.options if o.value == value), None)
         entry: dict[str, Any] = {"linkId": item.link_id, "text": item.text}
+        if option is None and response.submitted_at is not None:
+            entry["extension"] = [{"url": DATA_ABSENT_REASON, "valueCode": "asked-declined"}]
         if option is not None:
             entry["answer"] = [
                 {

@@ -42,6 +42,8 @@ class Response(TimeStampedModel):
     algorithm = models.CharField(max_length=40, blank=True)
     scoring_options = models.JSONField(default=dict)
     flags = models.JSONField(default=list)
+    # When a risk answer in it was told to a person (a concern raised): once per response.
+    risk_alerted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 

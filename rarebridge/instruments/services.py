@@ -23,7 +23,12 @@ from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.audit import audit_log
 from rarebridge.engines.scoring import get_scorer
 from rarebridge.engines.scoring.errors import ScoringError
-from rarebridge.instruments.content import CONTENT_DIR, questionnaire, questionnaire_json
+from rarebridge.instruments.content import (
+    CONTENT_DIR,
+    NOT_APPLICABLE,
+    questionnaire,
+    questionnaire_json,
+)
 from rarebridge.instruments.external import (
     ExternalError,
     check_instrument_text,
@@ -40,6 +45,35 @@ from rarebridge.instruments.models import (
 # A check the caller runs on the locked response before anything is written (e.g. a study's
 # "the window is open"); it raises ValidationError to refuse.
 Guard = Callable[[Response], None]
+
+# The items whose answer above 0 is a risk that must reach a person, by instrument.
+RISK_ITEMS: dict[str, str] = {"phq9": "phq9-9"}
+
+# What happens when a risk answer is submitted (or left unsubmitted past the grace period).
+# ``instruments`` sits below ``safety`` and cannot raise a concern itself: the safety app
+# registers its hook here when it is ready (``SafetyConfig.ready``), so every path that
+# submits a response (a study, routine care, staff entry) reaches a person, and none can
+# forget to. A hook takes (response, context) and is idempotent per response.
+RiskHook = Callable[[Response, str], object]
+RISK_HOOKS: list[RiskHook] = []
+
+
+def risk_hook_register(hook: RiskHook) -> None:
+    if hook not in RISK_HOOKS:
+        RISK_HOOKS.append(hook)
+
+
+def risk_answer(instrument: str, answers: Mapping[str, Any]) -> bool:
+    """Whether the answers hold a risk answer (PHQ-9 item 9 above 0)."""
+    item = RISK_ITEMS.get(instrument)
+    value = answers.get(item) if item else None
+    return isinstance(value, int) and value > 0
+
+
+def missing_items(instrument: str, answers: Mapping[str, Any]) -> list[str]:
+    """The questions left unanswered, in order (\"does not apply\" is an answer)."""
+    form = questionnaire(instrument, "en")
+    return [item.link_id for item in form.questions if answers.get(item.link_id) is None]
 
 
 def instrument_available(code: str) -> bool:
@@ -82,13 +116,13 @@ def response_start(
 
 @dataclass
 class SaveResult:
-    status: str  # "saved" | "conflict" | "invalid"
+    status: str  # "saved" | "conflict" | "invalid" | "closed" (a study's: kept as a draft)
     revision: int
     errors: dict[str, str]
     current: dict[str, Any] | None = None
 
 
-def valid_values(instrument: str) -> dict[str, set[int]]:
+def valid_values(instrument: str) -> dict[str, set[int | str]]:
     """Each question's allowed answer values, by linkId."""
     form = questionnaire(instrument, "en")
     return {item.link_id: {o.value for o in item.options} for item in form.questions}
@@ -105,7 +139,7 @@ def response_save(
     """Autosave: store the answers as a new revision, unless someone saved in between."""
     user = user_of(by)
     valid = valid_values(response.instrument)
-    clean: dict[str, int] = {}
+    clean: dict[str, int | str] = {}
     errors: dict[str, str] = {}
     for key, value in answers.items():
         if key not in valid:
@@ -113,14 +147,11 @@ def response_save(
             continue
         if value in (None, ""):
             continue
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = None
-        if number not in valid[key]:
+        allowed = {str(v): v for v in valid[key]}
+        if str(value) not in allowed:
             errors[key] = _("Please choose one of the answers.")
         else:
-            clean[key] = number
+            clean[key] = allowed[str(value)]
     if errors:
         return SaveResult("invalid", response.revision, errors)
     with transaction.atomic():
@@ -166,10 +197,27 @@ def answers_score(
     total_at_least: Any = None,
 ) -> Scored:
     """Score answers with the engine. ``total_at_least`` adds the ``total_at_threshold`` flag
-    when the total reaches it (a study's or a service's threshold)."""
+    when the total reaches it (a study's or a service's threshold).
+
+    A "does not apply" answer goes to the scorer as not applicable (the instrument's rule for
+    it decides); any other unanswered question is missing, and the instrument's own
+    missing-item rule decides whether a score exists. ``items_missing`` is flagged then.
+    """
     scorer = get_scorer(instrument)
-    result = scorer.score(answers, scorer.parse_options(options))
+    not_applicable = {
+        key
+        for key, value in answers.items()
+        if value == NOT_APPLICABLE and key in scorer.not_applicable_items
+    }
+    values = {
+        key: value
+        for key, value in answers.items()
+        if key not in not_applicable and isinstance(value, int)
+    }
+    result = scorer.score(values, scorer.parse_options(options), not_applicable=not_applicable)
     flags = set(result.flags)
+    if missing_items(instrument, answers):
+        flags.add("items_missing")
     total = result.values.get("total")
     if total_at_least is not None and total is not None and total >= total_at_least:
         flags.add("total_at_threshold")
@@ -205,13 +253,15 @@ def response_submit(
     thresholds: Mapping[str, Any] | None = None,
     guard: Guard | None = None,
     audit: str | None = "instruments.response.submitted",
+    context: str = "",
 ) -> Submitted:
     """Score the answers with the engine and close the response.
 
     ``options`` are per-instrument scorer options and ``thresholds`` ``<instrument>_total_at_least``
     values (both as in a study file). The flags (``risk_item_positive`` …) are stored on the
-    response: the caller decides whom they alert. ``audit`` None leaves the entry to a caller
-    that writes its own.
+    response. A risk answer reaches a person through the registered risk hooks (the safety
+    app's), whoever calls: ``context`` says where it was given (a study's timepoint).
+    ``audit`` None leaves the entry to a caller that writes its own.
     """
     user = user_of(by)
     with transaction.atomic():
@@ -246,6 +296,9 @@ def response_submit(
                     "on_behalf": response.on_behalf,
                 },
             )
+        if risk_answer(response.instrument, response.answers):
+            for hook in RISK_HOOKS:
+                hook(response, context)
     return Submitted(response, newly=True, total=scored.total)
 
 

@@ -6,3 +6,10 @@ class SafetyConfig(AppConfig):
 
     name = "rarebridge.safety"
     label = "safety"
+
+    def ready(self) -> None:
+        # Every submitted risk answer reaches a person, whichever app gave the questionnaire.
+        from rarebridge.instruments.services import risk_hook_register
+        from rarebridge.safety.services.questionnaires import risk_response_alert
+
+        risk_hook_register(risk_response_alert)

@@ -38,7 +38,16 @@ SCORING_DEFAULTS: dict[str, Any] = {
     "phq15_item4_not_applicable": "prorate",
     # Per-instrument scorer options (e.g. PHQ-9 missing-item rule); empty means engine defaults.
     "instrument_options": {},
+    # Randomisation needs the primary outcome scoreable at T0 (not merely sent in).
+    "require_scoreable_primary_at_t0": True,
 }
+# The study-level settings above that are scorer options, as (setting, instrument, option).
+# An explicit ``instrument_options`` entry for the same option wins over the study setting.
+STUDY_SCORER_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("phq15_item4_not_applicable", "phq15", "item4_not_applicable"),
+    ("sf12_norms", "sf12v1", "norm_set"),
+    ("icq_coding", "icq", "metric"),
+)
 # §15.6: item 9 always alerts; the optional total thresholds are off unless the study sets them.
 SAFETY_DEFAULTS: dict[str, Any] = {
     "phq9_item9_positive": True,
@@ -55,6 +64,16 @@ EXCLUSION = (
 )
 METHODS = ("blocks", "table", "minimisation")
 STRATA = ("site", "diagnosis")
+
+
+def study_instrument_options(scoring: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The options each scorer gets in a study: its ``instrument_options`` with the study-level
+    scoring settings (``phq15_item4_not_applicable`` …) applied."""
+    options = {code: dict(opts or {}) for code, opts in scoring["instrument_options"].items()}
+    for setting, instrument, option in STUDY_SCORER_OPTIONS:
+        if setting in scoring:
+            options.setdefault(instrument, {}).setdefault(option, scoring[setting])
+    return options
 
 
 class StudyFileError(Exception):
@@ -137,9 +156,39 @@ def read_study(path: Path) -> StudyFile:
     if not texts:
         problems.append("the consent names no texts")
     scoring = {**SCORING_DEFAULTS, **data.get("scoring", {})}
-    for instrument, options in scoring["instrument_options"].items():
+    if data.get("safety", {}).get("phq9_item9_positive", True) is not True:
+        problems.append(
+            "safety 'phq9_item9_positive' cannot be switched off: a PHQ-9 item 9 answer above 0 "
+            "always raises an alert (leave it out or set it to true)"
+        )
+    primary = data.get("primary_outcome")
+    if primary is not None:
+        instruments_at_t0: list[str] = next(
+            (t.get("instruments", []) for t in timepoints if t.get("code") == "T0"), []
+        )
+        if (
+            not isinstance(primary, dict)
+            or not primary.get("instrument")
+            or not primary.get("score")
+        ):
+            problems.append("'primary_outcome' needs an 'instrument' and a 'score'")
+        elif primary["instrument"] not in instruments_at_t0:
+            problems.append(f"the primary outcome {primary['instrument']!r} is not given at T0")
+    if not isinstance(data.get("demo_or_pilot", False), bool):
+        problems.append("'demo_or_pilot' must be true or false")
+    options_by_instrument = study_instrument_options(scoring)
+    scheduled = {code for t in timepoints for code in t.get("instruments", [])}
+    for instrument in sorted(set(options_by_instrument) | scheduled):
         try:
-            get_scorer(instrument).parse_options(options)
+            scorer = get_scorer(instrument)
+        except ScoringError as error:
+            if instrument not in scheduled:  # a scheduled one is reported above
+                problems.append(f"scoring options for {instrument!r}: {error}")
+            continue
+        try:
+            # A scheduled instrument must be scoreable with the study's options (heiQ and
+            # TExQ need the licensee's scale key): refused here, not at the first answer.
+            scorer.check_options(scorer.parse_options(options_by_instrument.get(instrument)))
         except ScoringError as error:
             problems.append(f"scoring options for {instrument!r}: {error}")
     if problems:

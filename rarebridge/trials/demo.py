@@ -70,6 +70,21 @@ DIAGNOSES = ["AIH", "PSC", "PBC"]
 CALM = {
     "phq9": {f"phq9-{n}": (n % 2) for n in range(1, 9)} | {"phq9-9": 0, "phq9-10": 1},
     "gad7": {f"gad7-{n}": (n % 3) for n in range(1, 8)} | {"gad7-8": 1},
+    # SF-12 v1 (the primary outcome): a fairly well person, raw codes in printed order.
+    "sf12v1": {
+        "GH1": 3,
+        "PF02": 3,
+        "PF04": 3,
+        "RP2": 2,
+        "RP3": 2,
+        "RE2": 2,
+        "RE3": 2,
+        "BP2": 2,
+        "MH3": 3,
+        "VT2": 3,
+        "MH4": 4,
+        "SF2": 4,
+    },
 }
 
 

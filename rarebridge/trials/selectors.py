@@ -21,6 +21,7 @@ from rarebridge.core.access import get_for_actor
 from rarebridge.core.actor import Actor, user_of
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.windows import ScheduleRules, WindowRule
+from rarebridge.instruments.content import UNFIT_WORDING, wording_status
 from rarebridge.instruments.models import Response
 from rarebridge.network.models import Site
 from rarebridge.trials.models import (
@@ -263,18 +264,25 @@ def consort_numbers(*, user: User, study: Study) -> dict[str, Any]:
 
 
 def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
-    """Per timepoint and instrument: how many assessments are due and how many answered."""
+    """Per timepoint and instrument: how many assessments are due, how many were answered
+    completely, and how many were sent in with items missing (``incomplete``)."""
     sites = Site.objects.filter(_site_q(user, Perm.STUDY_VIEW))
     rows = []
     assessments = Assessment.objects.filter(participant__study=study, participant__site__in=sites)
     expected = dict(
         assessments.values_list("timepoint").annotate(n=Count("id")).values_list("timepoint", "n")
     )
-    submitted = Counter(
-        Response.objects.filter(assessment__in=assessments, submitted_at__isnull=False).values_list(
-            "assessment__timepoint", "instrument"
-        )
-    )
+    # A response sent in with unanswered items is counted apart: it is not complete.
+    submitted: Counter = Counter()
+    incomplete: Counter = Counter()
+    for timepoint_code, instrument_code, flags in Response.objects.filter(
+        assessment__in=assessments, submitted_at__isnull=False
+    ).values_list("assessment__timepoint", "instrument", "flags"):
+        key = (timepoint_code, instrument_code)
+        if "items_missing" in (flags or []):
+            incomplete[key] += 1
+        else:
+            submitted[key] += 1
     for timepoint in study.definition["timepoints"]:
         for instrument in timepoint["instruments"]:
             due = expected.get(timepoint["code"], 0)
@@ -285,6 +293,7 @@ def completeness(*, user: User, study: Study) -> list[dict[str, Any]]:
                     "instrument": instrument,
                     "expected": due,
                     "submitted": done,
+                    "incomplete": incomplete.get((timepoint["code"], instrument), 0),
                     "percent": round(100 * done / due) if due else 0,
                 }
             )
@@ -303,16 +312,46 @@ def screening_log(*, user: User, study: Study) -> QuerySet[ScreeningRecord]:
 # --- public ------------------------------------------------------------------------------
 
 
+def unfit_wording(study: Study) -> list[tuple[str, str, str]]:
+    """(instrument, language, status) of every scheduled instrument whose wording in one of
+    the study's languages is still draft or placeholder (replace it with the licensed or
+    official version, ``manage.py load_instrument_text``)."""
+    languages = sorted(
+        {lang for site in study.definition.get("sites", []) for lang in site.get("languages", [])}
+        or {"en"}
+    )
+    instruments = sorted(
+        {code for t in study.definition.get("timepoints", []) for code in t.get("instruments", [])}
+    )
+    found = []
+    for code in instruments:
+        for language in languages:
+            status = wording_status(code, language)
+            if status in UNFIT_WORDING:
+                found.append((code, language, status))
+    return found
+
+
+def study_recruiting(study: Study) -> bool:
+    """Whether the study recruits: open, and every scheduled instrument has fit wording in
+    each of its languages — unless the study is a demo or pilot (``demo_or_pilot``)."""
+    if not study.is_open:
+        return False
+    return bool(study.definition.get("demo_or_pilot")) or not unfit_wording(study)
+
+
 def public_studies() -> list[Study]:
     """Studies open for self-referral. Their slugs and titles are public by design."""
     with scopes_disabled():  # no person yet: the open study is the whole credential
-        return list(Study.objects.filter(is_open=True).order_by("slug"))
+        return [
+            s for s in Study.objects.filter(is_open=True).order_by("slug") if study_recruiting(s)
+        ]
 
 
 def open_study_public(*, slug: str) -> Study:
     with scopes_disabled():  # as above; callers scope to the study's organisation at once
         study = Study.objects.filter(slug=slug, is_open=True).first()
-    if study is None:
+    if study is None or not study_recruiting(study):
         raise Http404
     return study
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from rarebridge.instruments.content import questionnaire
 from rarebridge.notify.models import Message
 from rarebridge.trials.models import Participant
 from rarebridge.trials.services import (
@@ -107,6 +108,17 @@ def test_it_takes_a_self_referred_patient_into_week_one(page, cast, assert_acces
         if instrument == "phq9":
             assert_accessible(page, "review")
         page.get_by_role("button", name="Send my answers").click()
+    # The SF-12 (the primary outcome, placeholder wording) comes last.
+    page.wait_for_url(re.compile(r"/T0/sf12v1/$"))
+    questions = questionnaire("sf12v1", "en").questions
+    for n, item in enumerate(questions, start=1):
+        page.locator(f"input[name='{item.link_id}'][value='1']").check()
+        if n < len(questions):
+            page.get_by_role("button", name="Next question").click()
+    page.locator(".save-status", has_text="Saved").wait_for()
+    page.get_by_role("button", name="Review my answers").click()
+    page.wait_for_url(re.compile(r"/review/$"))
+    page.get_by_role("button", name="Send my answers").click()
     page.wait_for_url(re.compile(r"/me/study/$"))
 
     participant_randomise(participant=participant, by=cast.coordinator)

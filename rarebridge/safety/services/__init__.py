@@ -2,6 +2,7 @@
 
 - ``chain``: who is told (the escalation chain of a site) and its configuration;
 - ``alerts``: concerns and alerts, escalation, acknowledging and closing;
+- ``questionnaires``: risk answers in questionnaires (the instruments' risk hook);
 - ``supervision``: supervision meetings.
 
 Callers import from ``rarebridge.safety.services``; every public name is here.
@@ -23,6 +24,10 @@ from rarebridge.safety.services.chain import (
     on_duty_for_site,
     responder_add,
 )
+from rarebridge.safety.services.questionnaires import (
+    risk_response_alert,
+    unsubmitted_risk_alerts_due,
+)
 from rarebridge.safety.services.supervision import supervision_meeting_record
 
 __all__ = [
@@ -38,5 +43,7 @@ __all__ = [
     "on_duty_add",
     "on_duty_for_site",
     "responder_add",
+    "risk_response_alert",
     "supervision_meeting_record",
+    "unsubmitted_risk_alerts_due",
 ]

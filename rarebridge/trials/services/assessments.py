@@ -29,6 +29,7 @@ from rarebridge.instruments.services import SaveResult
 from rarebridge.notify.models import Channel
 from rarebridge.notify.services import message_send
 from rarebridge.safety.services import concern_raise
+from rarebridge.trials.content import study_instrument_options
 from rarebridge.trials.models import (
     Assessment,
     AssessmentResponse,
@@ -140,13 +141,41 @@ def response_save(
     by: Actor | User,
     client_id: str = "",
 ) -> SaveResult:
-    """Autosave: store the answers as a new revision, unless someone saved in between."""
-    return instruments.response_save(
-        response=response,
-        answers=answers,
-        base_revision=base_revision,
-        by=by,
-        guard=lambda locked: _check_open(_assessment_of(locked)),
+    """Autosave: store the answers as a new revision, unless someone saved in between.
+
+    Outside the window (it closed while the person was typing, a stale tab) or after the
+    questionnaires were stopped, the answers are still kept as a new revision of the draft —
+    nothing typed is dropped — and the result is ``closed`` with the reason in ``errors``.
+    """
+    try:
+        return instruments.response_save(
+            response=response,
+            answers=answers,
+            base_revision=base_revision,
+            by=by,
+            guard=lambda locked: _check_open(_assessment_of(locked)),
+        )
+    except ValidationError as error:
+        reason = error.messages[0]
+    current = Response.objects.get(pk=response.pk)
+    kept = instruments.response_save(
+        response=current, answers=answers, base_revision=current.revision, by=by
+    )
+    if kept.status == "saved":
+        audit_log(
+            action="trials.response.kept_outside_window",
+            actor=by,
+            obj=current,
+            payload={"revision": kept.revision},
+        )
+    return SaveResult("closed", kept.revision, {"__all__": reason, **kept.errors})
+
+
+def assessment_is_open(assessment: Assessment, now: datetime | None = None) -> bool:
+    """Whether the timepoint's window is open now (T0 has no end until randomisation)."""
+    now = now or timezone.now()
+    return assessment.opens_at <= now and (
+        assessment.closes_at is None or now < assessment.closes_at
     )
 
 
@@ -168,10 +197,11 @@ def response_submit(*, response: Response, by: Actor | User) -> SubmitResult:
         submitted = instruments.response_submit(
             response=response,
             by=by,
-            options=scoring["instrument_options"],
+            options=study_instrument_options(scoring),
             thresholds=safety,
             guard=lambda locked: _check_open(_assessment_of(locked)),
             audit=None,
+            context=assessment.timepoint,
         )
         response = submitted.response
         assessment = _assessment_of(response)
@@ -179,18 +209,9 @@ def response_submit(*, response: Response, by: Actor | User) -> SubmitResult:
         flags = set(response.flags)
         if not submitted.newly:
             return SubmitResult(response, "risk_item_positive" in flags)
+        # Item 9 above 0 has raised its concern already (the safety app's risk hook).
         crisis = response.instrument == "phq9" and "risk_item_positive" in flags
-        if crisis and safety.get("phq9_item9_positive", True):
-            concern_raise(
-                patient=participant.patient,
-                level="high",
-                observed=_("PHQ-9 item 9 answered above 0 at {timepoint} (answer {value}).").format(
-                    timepoint=assessment.timepoint, value=response.answers.get("phq9-9")
-                ),
-                by=None,
-                source="questionnaire",
-            )
-        elif "total_at_threshold" in flags:
+        if not crisis and "total_at_threshold" in flags:
             concern_raise(
                 patient=participant.patient,
                 level="medium",

@@ -120,7 +120,33 @@ def randomisation_blockers(*, participant: Participant) -> list[tuple[str, str]]
         blockers.append(
             ("baseline_missing", _("The baseline questionnaires (T0) are not complete."))
         )
+    elif not primary_scoreable_at_t0(participant=participant, baseline=baseline):
+        blockers.append(
+            (
+                "primary_not_scoreable",
+                _("The primary outcome cannot be scored at baseline (T0): answers are missing."),
+            )
+        )
     return blockers
+
+
+def primary_scoreable_at_t0(*, participant: Participant, baseline) -> bool:
+    """Whether the baseline holds a score for the primary outcome (when the study asks for it:
+    ``scoring.require_scoreable_primary_at_t0``). A study that names no ``primary_outcome``
+    needs every baseline questionnaire scoreable (at least one score by its own rule)."""
+    definition = participant.study.definition
+    if not definition.get("scoring", {}).get("require_scoreable_primary_at_t0", True):
+        return True
+    responses = {r.instrument: r for r in baseline.responses.filter(submitted_at__isnull=False)}
+    primary = definition.get("primary_outcome")
+    if primary:
+        response = responses.get(primary["instrument"])
+        score = (response.scores if response else {}).get(primary["score"]) or {}
+        return score.get("value") is not None
+    return all(
+        any((s or {}).get("value") is not None for s in r.scores.values())
+        for r in responses.values()
+    )
 
 
 def participant_randomise(*, participant: Participant, by: Actor | User | None) -> Allocation:

@@ -28,7 +28,7 @@ from rarebridge.network.models import Organisation, Site
 from rarebridge.programs.content import render_markdown
 from rarebridge.trials.content import EXCLUSION, StudyFileError, read_study
 from rarebridge.trials.models import ConsentVersion, Participant, ScreeningRecord, Study, StudySite
-from rarebridge.trials.selectors import email_unconfirmed, participant_allowed
+from rarebridge.trials.selectors import email_unconfirmed, participant_allowed, study_recruiting
 from rarebridge.trials.services.randomisation import strata_factors, stratum_counter
 
 # --- loading a study ---------------------------------------------------------------------
@@ -183,7 +183,7 @@ def screening_record(
     Every screening is logged with its reasons; only an eligible person's contact details are
     kept, as a new patient account at the site with a participant record.
     """
-    if not study.study_sites.filter(site=site).exists() or not study.is_open:
+    if not study.study_sites.filter(site=site).exists() or not study_recruiting(study):
         raise ValidationError(_("This site does not recruit for this study."), code="site")
     screener = user_of(by)
     if screener is not None and not participant_allowed(

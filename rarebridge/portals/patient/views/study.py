@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rarebridge.core.permissions import Perm
 from rarebridge.instruments.content import questionnaire
+from rarebridge.instruments.services import RISK_ITEMS, missing_items
 from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import perm_required
 from rarebridge.portals.links import link_limit, send_link_within_limit, too_soon
@@ -28,8 +30,8 @@ from rarebridge.trials.selectors import (
     needs_reconsent,
     participation_for_patient,
 )
-from rarebridge.trials.services import consent_sign as consent_sign_service
 from rarebridge.trials.services import (
+    assessment_is_open,
     participant_email_confirmation_resend,
     participant_email_correct,
     participant_withdraw,
@@ -37,6 +39,7 @@ from rarebridge.trials.services import (
     response_save,
     response_submit,
 )
+from rarebridge.trials.services import consent_sign as consent_sign_service
 
 
 def _participation(request) -> Participant:
@@ -74,6 +77,9 @@ def _home(request, *, participant: Participant, email_form: EmailCorrectionForm 
         assessments.append(
             {
                 "assessment": assessment,
+                # A timepoint is offered only inside its window.
+                "open": assessment_is_open(assessment),
+                "not_yet": assessment.opens_at > timezone.now(),
                 "instruments": [
                     {
                         "code": code,
@@ -208,12 +214,29 @@ def _crisis_page(request, participant):
     return render(request, "trials/patient_crisis.html", {"resources": resources})
 
 
+def _not_open(request, assessment, *, status: int = 200):
+    """A timepoint outside its window: when it opens, or that it has closed."""
+    return render(
+        request,
+        "trials/patient_not_open.html",
+        {"assessment": assessment, "not_yet": assessment.opens_at > timezone.now()},
+        status=status,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @perm_required(Perm.OWN_CARE)
 def answer(request, timepoint: str, instrument: str):
-    """One questionnaire: radio groups in fieldsets, autosaved, reviewed before submitting."""
+    """One questionnaire: radio groups in fieldsets, autosaved, reviewed before submitting.
+
+    Offered only inside the timepoint's window; answers sent after it closed (a stale tab)
+    are kept as a draft and the page says so."""
     assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
     participant = assessment.participant
+    if instrument not in assessment.instruments:
+        raise Http404
+    if request.method == "GET" and not assessment_is_open(assessment):
+        return _not_open(request, assessment)
     try:
         response = response_for(assessment=assessment, instrument=instrument)
     except ValidationError as error:
@@ -222,27 +245,25 @@ def answer(request, timepoint: str, instrument: str):
     if response.submitted_at is not None:
         return redirect("trials_patient:home")
     errors: dict = {}
+    closed = ""
     if request.method == "POST":
         answers = {item.link_id: request.POST.get(item.link_id) for item in form.questions}
-        try:
-            result = response_save(
-                response=response,
-                answers=answers,
-                base_revision=_int(request.POST.get("base_revision")),
-                by=request.actor,
-            )
-        except ValidationError as error:
-            if request.POST.get("action") == "autosave":
-                return JsonResponse({"status": "closed"}, status=403)
-            raise Http404 from error
+        result = response_save(
+            response=response,
+            answers=answers,
+            base_revision=_int(request.POST.get("base_revision")),
+            by=request.actor,
+        )
         if request.POST.get("action") == "autosave":
-            code = {"saved": 200, "conflict": 409, "invalid": 422}[result.status]
+            code = {"saved": 200, "conflict": 409, "invalid": 422, "closed": 403}[result.status]
             return JsonResponse(
                 {"status": result.status, "revision": result.revision, "errors": result.errors},
                 status=code,
             )
         if result.status == "saved":
             return redirect("trials_patient:review", timepoint=timepoint, instrument=instrument)
+        if result.status == "closed":
+            closed = result.errors.pop("__all__", "")
         errors = result.errors
         response.refresh_from_db()
     answered = sum(1 for item in form.questions if item.link_id in response.answers)
@@ -255,43 +276,61 @@ def answer(request, timepoint: str, instrument: str):
             "form": form,
             "response": response,
             "errors": errors,
+            "closed": closed,
             "answered": answered,
             "position": position,
             "count": len(assessment.instruments),
             "participant": participant,
             # Shown the moment a risk answer is chosen, before anything is sent.
-            "risk_item": "phq9-9" if instrument == "phq9" else "",
+            "risk_item": RISK_ITEMS.get(instrument, ""),
             "resources": crisis_resources_for_country(country_code=participant.patient.country_id)
-            if instrument == "phq9"
+            if instrument in RISK_ITEMS
             else [],
         },
+        status=409 if closed else (422 if errors else 200),
     )
 
 
 @require_http_methods(["GET", "POST"])
 @perm_required(Perm.OWN_CARE)
 def review(request, timepoint: str, instrument: str):
+    """The answers before sending: unanswered questions are listed and asked once more; the
+    person may still send without them (``confirm_missing``)."""
     assessment = assessment_get_for_patient(user=request.user, timepoint=timepoint)
+    if instrument not in assessment.instruments:
+        raise Http404
     try:
         response = response_for(assessment=assessment, instrument=instrument)
     except ValidationError as error:
         raise Http404 from error
-    form = questionnaire(instrument, get_language())
-    if request.method == "POST":
-        try:
-            result = response_submit(response=response, by=request.actor)
-        except ValidationError as error:
-            raise Http404 from error
-        if result.crisis:
-            return _crisis_page(request, assessment.participant)
-        remaining = [
-            code
-            for code in assessment.instruments
-            if not assessment.responses.filter(instrument=code, submitted_at__isnull=False).exists()
-        ]
-        if remaining:
-            return redirect("trials_patient:answer", timepoint=timepoint, instrument=remaining[0])
+    if response.submitted_at is not None:
         return redirect("trials_patient:home")
+    form = questionnaire(instrument, get_language())
+    missing = missing_items(instrument, response.answers)
+    closed = ""
+    if request.method == "POST":
+        if missing and request.POST.get("confirm_missing") != "1":
+            pass  # asked once more below
+        else:
+            try:
+                result = response_submit(response=response, by=request.actor)
+            except ValidationError as error:
+                closed = error.messages[0]
+            else:
+                if result.crisis:
+                    return _crisis_page(request, assessment.participant)
+                remaining = [
+                    code
+                    for code in assessment.instruments
+                    if not assessment.responses.filter(
+                        instrument=code, submitted_at__isnull=False
+                    ).exists()
+                ]
+                if remaining:
+                    return redirect(
+                        "trials_patient:answer", timepoint=timepoint, instrument=remaining[0]
+                    )
+                return redirect("trials_patient:home")
     rows = []
     for item in form.questions:
         value = response.answers.get(item.link_id)
@@ -300,7 +339,17 @@ def review(request, timepoint: str, instrument: str):
     return render(
         request,
         "trials/patient_review.html",
-        {"assessment": assessment, "form": form, "rows": rows, "response": response},
+        {
+            "assessment": assessment,
+            "form": form,
+            "rows": rows,
+            "response": response,
+            "missing": [item for item in form.questions if item.link_id in missing],
+            "risk_missing": RISK_ITEMS.get(instrument) in missing,
+            "asked_again": request.method == "POST" and not closed,
+            "closed": closed,
+        },
+        status=409 if closed else 200,
     )
 
 

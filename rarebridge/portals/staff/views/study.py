@@ -15,8 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rarebridge.core.audit import audit_log
 from rarebridge.core.permissions import Perm, user_has_perm
 from rarebridge.engines.allocation import AllocationError, AllocationTableError
-from rarebridge.instruments.content import questionnaire
+from rarebridge.instruments.content import questionnaire, wording_status
 from rarebridge.instruments.models import Response
+from rarebridge.instruments.services import missing_items
+from rarebridge.network.selectors import crisis_resources_for_country
 from rarebridge.portals.decorators import staff_required
 from rarebridge.portals.staff.forms.study import AllocationTableForm, ReferralForm
 from rarebridge.trials.fhir import responses_bundle
@@ -212,7 +214,11 @@ def withdraw(request, slug: str, pk: int):
 @require_http_methods(["GET", "POST"])
 @staff_required
 def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
-    """A coordinator enters answers given by phone; the response is flagged as on behalf."""
+    """A coordinator enters answers given by phone; the response is flagged as on behalf.
+
+    The participant's rules hold: nothing typed is dropped (answers are saved before anything
+    is checked and shown again), unanswered questions are listed and sent only when the
+    coordinator confirms, and a risk answer shows at once what to do on the phone."""
     study = study_get_for_user(by=request.actor, slug=slug)
     participant = participant_get_for_user(
         by=request.actor, study=study, id=pk, need=Perm.DATA_ENTRY
@@ -226,22 +232,40 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
         raise Http404 from error
     form = questionnaire(instrument, get_language())
     errors: dict = {}
+    shown = dict(response.answers)
+    missing: list = []
+    crisis = False
+    status = 200
     if request.method == "POST" and response.submitted_at is None:
         answers = {item.link_id: request.POST.get(item.link_id) for item in form.questions}
-        try:
-            result = response_save(
-                response=response,
-                answers=answers,
-                base_revision=response.revision,
-                by=request.actor,
-            )
-            if result.status == "saved":
-                response_submit(response=response, by=request.actor)
-                messages.success(request, _("Answers entered on the participant's behalf."))
-                return redirect("trials_staff:participant", slug=slug, pk=pk)
-            errors = result.errors
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
+        shown = {key: value for key, value in answers.items() if value not in (None, "")}
+        result = response_save(
+            response=response, answers=answers, base_revision=response.revision, by=request.actor
+        )
+        response.refresh_from_db()
+        if result.status == "saved":
+            missing = missing_items(instrument, response.answers)
+            if missing and request.POST.get("confirm_missing") != "1":
+                status = 422
+            else:
+                try:
+                    submitted = response_submit(response=response, by=request.actor)
+                except ValidationError as error:
+                    messages.error(request, error.messages[0])
+                    status = 409
+                else:
+                    if not submitted.crisis:
+                        messages.success(request, _("Answers entered on the participant's behalf."))
+                        return redirect("trials_staff:participant", slug=slug, pk=pk)
+                    crisis = True
+                    response = submitted.response
+        else:
+            errors = dict(result.errors)
+            if result.status == "closed":
+                messages.error(request, errors.pop("__all__", ""))
+                status = 409
+            else:
+                status = 422
     return render(
         request,
         "trials/staff_data_entry.html",
@@ -251,8 +275,16 @@ def data_entry(request, slug: str, pk: int, timepoint: str, instrument: str):
             "assessment": assessment,
             "form": form,
             "response": response,
+            "shown": {key: str(value) for key, value in shown.items()},
             "errors": errors,
+            "missing": [item for item in form.questions if item.link_id in missing],
+            "crisis": crisis,
+            "resources": crisis_resources_for_country(country_code=participant.patient.country_id)
+            if crisis
+            else [],
+            "wording": wording_status(instrument, participant.language),
         },
+        status=status,
     )
 
 
