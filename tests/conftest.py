@@ -35,6 +35,17 @@ def _no_scope_in_test_code():
 
 
 @pytest.fixture(autouse=True)
+def _english_and_utc():
+    """Each test starts in English and UTC: a request handled in another test leaves its
+    language active in the thread (the locale middleware activates, never deactivates)."""
+    from django.utils import timezone, translation
+
+    translation.activate("en")
+    timezone.deactivate()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

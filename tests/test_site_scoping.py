@@ -245,7 +245,13 @@ def accept_match(w: World, user: User) -> bool:
         patient = _waiting_patient(w)
         response = client_for(user).post(
             reverse("staff:matching"),
-            {"action": "accept", "patient": patient.pk, "counsellor": w.profile.pk},
+            # "Match anyway" (no proposed weekly time needed): reach is what is tested here.
+            {
+                "action": "override",
+                "reason": "Asked for this counsellor",
+                "patient": patient.pk,
+                "counsellor": w.profile.pk,
+            },
         )
     matched = Assignment.objects.filter(patient=patient, ended_at=None).exists()
     assert response.status_code == (302 if matched else 404)

@@ -69,8 +69,11 @@ class Organisation(TimeStampedModel):
     slug = models.SlugField(unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     # Matching: may a patient get a peer counsellor of another site of this organisation?
-    # Off by default: matches stay within the patient's own site.
-    cross_border_matching = models.BooleanField(_("cross-border matching"), default=False)
+    # Off by default: matches stay within the patient's own site. The database default keeps
+    # rows written by code that predates the column (a rolling deploy, older migrations) valid.
+    cross_border_matching = models.BooleanField(
+        _("cross-border matching"), default=False, db_default=False
+    )
 
     class Meta:
         ordering = ["name"]

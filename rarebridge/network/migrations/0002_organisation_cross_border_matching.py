@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organisation',
             name='cross_border_matching',
-            field=models.BooleanField(default=False, verbose_name='cross-border matching'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='cross-border matching'),
         ),
     ]
